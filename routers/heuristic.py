@@ -1,0 +1,83 @@
+"""The ``heuristic`` router: length, code, math and reasoning markers; no dependencies.
+
+Each marker adds to a linear score that a logistic squashes into [0, 1]. The
+weights are few and readable on purpose: this router is the floor that learned
+routers must beat, and a fallback that needs no artifact beyond its calibration.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from routers.base import Conversation, RouterScore, prompt_text
+from routers.calibration import Calibration
+
+_CODE = re.compile(r"```|\bdef |\bclass |\bfunction\b|\breturn\b|[{};]\s*$|#include|\bSELECT\b|=>", re.M)
+_MATH = re.compile(r"\d+\s*[-+*/^=%]\s*\d+|\$\d|\d+%|\bsolve\b|\bequation\b|\bintegral\b|\bderivative\b|\bprobability\b", re.I)
+_WORD_PROBLEM = re.compile(r"\bhow (many|much|long|far|old)\b|\bwhat (percentage|fraction)\b|\btotal\b|\beach\b", re.I)
+_REASONING = re.compile(
+    r"\b(why|explain|prove|derive|analy[sz]e|compare|evaluate|justify|step[- ]by[- ]step|implications?)\b", re.I
+)
+_CREATIVE = re.compile(r"\b(write|compose|draft|story|poem|essay|email|blog)\b", re.I)
+_CHOICES = re.compile(r"^\s*[A-D][.)]\s", re.M)
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+_BIAS = -1.2
+_WEIGHTS = {
+    "log_chars": 0.35,
+    "code": 0.6,
+    "math": 0.5,
+    "word_problem": 0.55,
+    "numbers": 0.08,
+    "reasoning": 0.45,
+    "creative": 0.3,
+    "choices": -0.2,
+}
+
+
+def features(text: str) -> dict[str, float]:
+    """The named features of one prompt text (exposed for tests and training)."""
+    return {
+        "log_chars": math.log1p(len(text)) - 5.0,
+        "code": float(min(len(_CODE.findall(text)), 3)),
+        "math": float(min(len(_MATH.findall(text)), 3)),
+        "word_problem": float(min(len(_WORD_PROBLEM.findall(text)), 2)),
+        "numbers": float(min(len(_NUMBER.findall(text)), 12)),
+        "reasoning": float(min(len(_REASONING.findall(text)), 3)),
+        "creative": float(min(len(_CREATIVE.findall(text)), 2)),
+        "choices": float(len(_CHOICES.findall(text)) >= 3),
+    }
+
+
+class HeuristicRouter:
+    """Scores a prompt from hand-weighted surface markers (~tens of microseconds)."""
+
+    name = "heuristic"
+
+    def __init__(self, calibration: Calibration | None = None) -> None:
+        self.calibration = calibration or Calibration.uniform()
+
+    @classmethod
+    def from_artifacts(cls, artifacts: Path) -> HeuristicRouter:
+        path = artifacts / "heuristic.calibration.json"
+        return cls(Calibration.load(path) if path.exists() else None)
+
+    def score_now(self, messages: Conversation) -> float:
+        feats = features(prompt_text(messages))
+        z = _BIAS + sum(_WEIGHTS[k] * v for k, v in feats.items())
+        return 1.0 / (1.0 + math.exp(-z))
+
+    async def score(self, messages: Conversation) -> RouterScore:
+        start = time.perf_counter()
+        value = self.score_now(messages)
+        return RouterScore(value, self.name, time.perf_counter() - start)
+
+    async def score_batch(self, conversations: Sequence[Conversation]) -> list[RouterScore]:
+        return [await self.score(c) for c in conversations]
+
+    async def aclose(self) -> None:
+        return None

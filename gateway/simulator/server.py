@@ -1,0 +1,272 @@
+"""The simulator's HTTP server: routing, chat completions, request-level faults, lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import orjson
+
+from gateway.simulator.chat import (
+    MODEL_SPEEDS,
+    ChatPlan,
+    RequestError,
+    Timing,
+    build_plan,
+    completion_payload,
+    malformed_body,
+    model_payload,
+    models_payload,
+    validate,
+)
+from gateway.simulator.faults import FaultInjector, FaultSpec, parse_header
+from gateway.simulator.stream import sleep_until, write_stream
+from gateway.simulator.wire import (
+    MAX_HEAD_BYTES,
+    HttpError,
+    Request,
+    error_payload,
+    json_response,
+    read_request,
+    reset_connection,
+    response_head,
+)
+
+TIMEOUT_FAULT_S = 300.0
+_CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
+_MODELS_PATHS = frozenset({"/v1/models", "/models"})
+_EARLY_FAULTS = frozenset({"429", "500", "503", "timeout"})
+_HEALTH = orjson.dumps({"status": "ok"})
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    """Server-wide settings. ``ttft_ms`` / ``tokens_per_s`` override every model's own speed when set."""
+
+    ttft_ms: float | None = None
+    tokens_per_s: float | None = None
+    answer_tokens: int = 40
+    seed: int = 0
+    faults: tuple[FaultSpec, ...] = ()
+    log: bool = False
+
+    def __post_init__(self) -> None:
+        if self.ttft_ms is not None and self.ttft_ms < 0:
+            raise ValueError("ttft_ms must be >= 0")
+        if self.tokens_per_s is not None and self.tokens_per_s <= 0:
+            raise ValueError("tokens_per_s must be > 0")
+        if self.answer_tokens < 1:
+            raise ValueError("answer_tokens must be >= 1")
+
+
+def _header_number(headers: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    text = headers.get(name)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value >= minimum:  # also rejects NaN
+        raise RequestError(400, f"Header {name} must be a number >= {minimum:g}, got {text!r}.")
+    return value
+
+
+def _error(exc: RequestError, keep_alive: bool) -> bytes:
+    error_type = "invalid_request_error" if exc.status < 500 else "server_error"
+    return json_response(exc.status, error_payload(exc.message, error_type, exc.param, exc.code), keep_alive)
+
+
+class SimulatorServer:
+    """One simulator instance: ``await start(host, port)`` then ``await close()``."""
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        self.config = config
+        self.port = 0
+        self._faults = FaultInjector(config.seed, config.faults)
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._models = orjson.dumps(models_payload())
+
+    async def start(self, host: str, port: int) -> int:
+        """Bind and start accepting; returns the bound port (useful with ``port=0``)."""
+        self._server = await asyncio.start_server(
+            self._on_connection, host, port, limit=MAX_HEAD_BYTES, reuse_address=True, backlog=1024
+        )
+        self.port = int(self._server.sockets[0].getsockname()[1])
+        return self.port
+
+    async def close(self) -> None:
+        """Stop accepting, cancel every open connection (including hung ``timeout`` faults), and wait."""
+        if self._server is not None:
+            self._server.close()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    async def _on_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            await self._serve_connection(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+            writer.close()
+
+    async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                request = await read_request(reader, writer)
+            except HttpError as exc:
+                writer.write(json_response(exc.status, error_payload(exc.message, "invalid_request_error"), False))
+                return
+            if request is None:
+                return
+            started = time.perf_counter()
+            status, keep_alive = await self._dispatch(request, reader, writer)
+            if self.config.log:
+                self._log(request, status, started)
+            if not keep_alive:
+                return
+            await writer.drain()
+
+    def _log(self, request: Request, status: int, started: float) -> None:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        fault = request.headers.get("x-sim-fault", "")
+        shown = str(status) if status else "---"
+        print(f"{request.method} {request.path} {shown} {elapsed_ms:.1f}ms {fault}".rstrip(), file=sys.stderr)
+
+    async def _dispatch(
+        self, request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> tuple[int, bool]:
+        """Handle one request; returns (status sent, 0 for none; whether the connection stays open)."""
+        path, method, keep = request.path.rstrip("/") or "/", request.method, request.keep_alive
+        if path in _CHAT_PATHS and method == "POST":
+            return await self._chat(request, reader, writer)
+        if path in _MODELS_PATHS and method == "GET":
+            writer.write(json_response(200, self._models, keep))
+            return 200, keep
+        if path.startswith("/v1/models/") and method == "GET":
+            name = path.removeprefix("/v1/models/")
+            if name in MODEL_SPEEDS:
+                writer.write(json_response(200, model_payload(name), keep))
+                return 200, keep
+            message = f"The model `{name}` does not exist or you do not have access to it."
+            writer.write(_error(RequestError(404, message, "model", "model_not_found"), keep))
+            return 404, keep
+        if path == "/health" and method in ("GET", "HEAD"):
+            writer.write(json_response(200, _HEALTH, keep))
+            return 200, keep
+        status = 405 if path in _CHAT_PATHS or path in _MODELS_PATHS or path == "/health" else 404
+        message = f"Unknown request URL: {method} {request.path}. Please check the URL for typos."
+        writer.write(_error(RequestError(status, message), keep))
+        return status, keep
+
+    def _timing(self, model: str, headers: Mapping[str, str]) -> Timing:
+        ttft_ms, tokens_per_s = MODEL_SPEEDS[model]
+        cfg = self.config
+        ttft_ms = _header_number(headers, "x-sim-ttft-ms", ttft_ms if cfg.ttft_ms is None else cfg.ttft_ms, 0)
+        tps = cfg.tokens_per_s if cfg.tokens_per_s is not None else tokens_per_s
+        tps = _header_number(headers, "x-sim-tokens-per-s", tps, 1e-9)
+        answer_tokens = int(_header_number(headers, "x-sim-answer-tokens", cfg.answer_tokens, 1))
+        return Timing(ttft_ms / 1000.0, tps, answer_tokens)
+
+    def _plan(self, request: Request) -> tuple[ChatPlan, tuple[FaultSpec, ...]]:
+        try:
+            body = orjson.loads(request.body)
+        except orjson.JSONDecodeError:
+            message = "We could not parse the JSON body of your request. The body must be valid JSON."
+            raise RequestError(400, message) from None
+        model, messages = validate(body)
+        try:
+            specs = parse_header(request.headers.get("x-sim-fault", ""))
+        except ValueError as exc:
+            raise RequestError(400, f"Bad x-sim-fault header: {exc}") from None
+        timing = self._timing(model, request.headers)
+        return build_plan(body, model, messages, timing, self.config.seed, int(time.time())), specs
+
+    async def _chat(
+        self, request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> tuple[int, bool]:
+        started = asyncio.get_running_loop().time()
+        keep = request.keep_alive
+        try:
+            plan, specs = self._plan(request)
+        except RequestError as exc:
+            writer.write(_error(exc, keep))
+            return exc.status, keep
+        fault = self._faults.choose(specs)
+        if fault is not None and (fault.kind in _EARLY_FAULTS or (fault.kind == "reset" and not plan.stream)):
+            return await _early_fault(fault, reader, writer, keep)
+        if plan.stream:
+            return 200, await write_stream(plan, writer, started, fault, keep)
+        timing = plan.timing
+        await sleep_until(started + timing.ttft_s + plan.rounds / timing.tokens_per_s)
+        if fault is not None and fault.kind == "malformed":
+            writer.write(json_response(200, malformed_body(plan), keep))
+        elif fault is not None and fault.kind == "truncate":
+            body = orjson.dumps(completion_payload(plan))
+            writer.write(response_head(200, b"application/json", len(body), False) + body[: len(body) // 2])
+            return 200, False
+        else:
+            writer.write(json_response(200, completion_payload(plan), keep))
+        return 200, keep
+
+
+_ERROR_FAULTS: Mapping[str, tuple[str, str, str | None]] = MappingProxyType(
+    {
+        "429": ("Rate limit reached for requests (simulated).", "rate_limit_error", "rate_limit_exceeded"),
+        "500": ("The server had an error while processing your request (simulated).", "server_error", None),
+        "503": ("The engine is currently overloaded, please try again later (simulated).", "server_error", None),
+    }
+)
+
+
+async def _early_fault(
+    fault: FaultSpec, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, keep: bool
+) -> tuple[int, bool]:
+    """Faults that happen instead of a response: error statuses, a hang, or a reset."""
+    if fault.kind in _ERROR_FAULTS:
+        message, error_type, code = _ERROR_FAULTS[fault.kind]
+        status = int(fault.kind)
+        extra = ((b"Retry-After", fault.retry_after.encode()),) if status == 429 else ()
+        writer.write(json_response(status, error_payload(message, error_type, None, code), keep, extra))
+        return status, keep
+    if fault.kind == "reset":
+        reset_connection(writer)
+        return 0, False
+    await _hang(reader)
+    return 0, False
+
+
+async def _hang(reader: asyncio.StreamReader) -> None:
+    """Never answer: wait (discarding input) until the client goes away or TIMEOUT_FAULT_S passes."""
+    try:
+        async with asyncio.timeout(TIMEOUT_FAULT_S):
+            while await reader.read(65536):
+                pass
+    except TimeoutError:
+        pass
+
+
+async def serve(config: SimulatorConfig, host: str, port: int, started: asyncio.Event | None = None) -> None:
+    """Run a simulator until cancelled; sets ``started`` once it is listening."""
+    server = SimulatorServer(config)
+    await server.start(host, port)
+    if started is not None:
+        started.set()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await server.close()

@@ -1,0 +1,65 @@
+"""``POST /v1/chat/completions``: parse, hand to the pipeline, serialise."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.responses import Response, StreamingResponse
+
+from gateway.errors import GatewayError, InvalidRequest, NotReady, PayloadTooLarge
+from gateway.pipeline import RequestContext, new_request_id
+from gateway.runtime import Runtime
+from gateway.schemas import ChatCompletionRequest
+
+chat_api = APIRouter()
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+    body = bytearray()
+    async for part in request.stream():
+        body += part
+        if len(body) > limit:
+            raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+    return bytes(body)
+
+
+def _parse(body: bytes) -> tuple[ChatCompletionRequest, dict[str, Any]]:
+    try:
+        raw = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise InvalidRequest("request body must be a JSON object")
+    try:
+        return ChatCompletionRequest.model_validate(raw), raw
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        param = ".".join(str(p) for p in first["loc"])
+        raise InvalidRequest(f"{param}: {first['msg']}", param=param) from None
+
+
+@chat_api.post("/v1/chat/completions")
+async def chat_completions(request: Request) -> Response:
+    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    if runtime is None or not runtime.ready:
+        raise NotReady("the gateway is not ready to serve")
+    ctx = RequestContext(request_id=new_request_id(), started=time.perf_counter())
+    request.state.request_id = ctx.request_id
+    try:
+        chat, raw = _parse(await _read_body(request, runtime.settings.limits.max_body_bytes))
+        if chat.stream:
+            outcome = await runtime.pipeline.stream(chat, raw, ctx)
+            headers = {**outcome.headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+            return StreamingResponse(outcome.events, media_type="text/event-stream", headers=headers)
+        result = await runtime.pipeline.complete(chat, raw, ctx)
+    except GatewayError as exc:
+        exc.headers.setdefault("x-triage-request-id", ctx.request_id)
+        raise
+    return Response(result.body, media_type="application/json", headers=result.headers)

@@ -1,0 +1,23 @@
+"""``/healthz`` (the process is alive) and ``/readyz`` (it can serve)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from gateway.errors import NotReady, json_response
+
+health_api = APIRouter()
+
+
+@health_api.get("/healthz")
+async def healthz() -> Response:
+    return json_response(200, {"status": "ok"})
+
+
+@health_api.get("/readyz")
+async def readyz(request: Request) -> Response:
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is None or not runtime.ready:
+        raise NotReady("the gateway is not ready: config, routers or upstream clients are not loaded")
+    return json_response(200, {"status": "ready", "routers": sorted(runtime.routers)})

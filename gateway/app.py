@@ -1,0 +1,50 @@
+"""``create_app(settings)``: the FastAPI app and the ``lifespan`` that builds its runtime.
+
+Nothing is created at import time. The lifespan validates and builds every
+runtime object (targets, routers, transports) before the server reports ready;
+on shutdown it closes them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from gateway.api import chat, health, models
+from gateway.errors import install_handlers
+from gateway.runtime import Runtime, build_runtime
+from gateway.settings import Settings
+
+log = logging.getLogger("triage.app")
+
+
+def create_app(settings: Settings, environ: Mapping[str, str] | None = None) -> FastAPI:
+    """The gateway app for ``settings``; secrets are read from ``environ`` at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime: Runtime = build_runtime(settings, environ)
+        app.state.runtime = runtime
+        if settings.auth.mode == "none":
+            log.warning("auth mode is 'none': every client on the network can use this gateway")
+        runtime.ready = True
+        log.info(
+            "triage ready: tiers %s, profiles %s",
+            ", ".join(f"{n}={t.model} via {t.resolved_transport}" for n, t in settings.tiers.items()),
+            ", ".join(settings.profiles) or "(none)",
+        )
+        try:
+            yield
+        finally:
+            await runtime.aclose()
+
+    app = FastAPI(title="Triage", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    install_handlers(app)
+    app.include_router(chat.chat_api)
+    app.include_router(models.models_api)
+    app.include_router(health.health_api)
+    return app

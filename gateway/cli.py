@@ -1,0 +1,156 @@
+"""The ``triage`` command: serve, simulate, check-config, demo, router."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from gateway.settings import DEMO_CONFIG, ConfigError, Settings, load_settings
+
+
+def _offline_defaults() -> None:
+    """Keep litellm and tiktoken off the network: use their bundled data."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    if "TIKTOKEN_CACHE_DIR" not in os.environ:
+        import importlib.util
+
+        spec = importlib.util.find_spec("litellm")
+        if spec is not None and spec.origin is not None:
+            tokenizers = Path(spec.origin).parent / "litellm_core_utils" / "tokenizers"
+            os.environ["TIKTOKEN_CACHE_DIR"] = str(tokenizers)
+
+
+def _load(path: str | None) -> Settings:
+    return load_settings(path or DEMO_CONFIG)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gateway.app import create_app
+    from gateway.runtime import validate_settings
+
+    settings = _load(args.config)
+    validate_settings(settings)  # fail before binding the port if the config cannot be served
+    host = args.host or settings.listen.host
+    port = args.port or settings.listen.port
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+        access_log=args.access_log,
+        loop="auto",
+        http="auto",
+        timeout_graceful_shutdown=30,
+    )
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from gateway.runtime import build_runtime
+
+    settings = load_settings(args.file)
+    runtime = build_runtime(settings)
+    asyncio.run(runtime.aclose())
+    tiers = ", ".join(f"{name} ({tier.model}, {tier.resolved_transport})" for name, tier in settings.tiers.items())
+    print(f"{args.file}: ok")
+    print(f"  tiers: {tiers}")
+    for name, profile in settings.profiles.items():
+        print(f"  profile {name}: router {profile.router}, frontier_share {profile.frontier_share}")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from gateway.simulator.cli import run
+
+    return run(args)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from gateway.demo import run_demo
+
+    return run_demo(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="triage", description="Triage: the model-routing gateway.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the gateway", description="Run the gateway.")
+    serve.add_argument("--config", help="YAML config file (default: the embedded demo config)")
+    serve.add_argument("--host", help="override listen.host")
+    serve.add_argument("--port", type=int, help="override listen.port")
+    serve.add_argument("--access-log", action="store_true", help="log every HTTP request (uvicorn's access log)")
+    serve.set_defaults(func=cmd_serve)
+
+    check = commands.add_parser(
+        "check-config",
+        help="validate a config file and exit",
+        description=(
+            "Validate a config file: schema, tiers, profiles, routers, secrets and prices. Exit 0 if it can be served."
+        ),
+    )
+    check.add_argument("file", help="YAML config file")
+    check.set_defaults(func=cmd_check_config)
+
+    simulate = commands.add_parser(
+        "simulate",
+        help="run the simulated OpenAI-compatible upstream",
+        description=("Run the simulated OpenAI-compatible upstream (sim-cheap, sim-frontier) with fault injection."),
+    )
+    from gateway.simulator.cli import add_arguments as add_simulator_arguments
+
+    add_simulator_arguments(simulate)
+    simulate.set_defaults(func=cmd_simulate)
+
+    demo = commands.add_parser(
+        "demo",
+        help="start the simulator and the gateway, and route sample prompts",
+        description="Start the simulator and the gateway on the demo config, route sample "
+        "prompts through it and print each route; then keep serving until Ctrl-C.",
+    )
+    from gateway.demo import add_arguments as add_demo_arguments
+
+    add_demo_arguments(demo)
+    demo.set_defaults(func=cmd_demo)
+    _add_router_commands(commands)
+    return parser
+
+
+def _add_router_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    try:
+        from routers import cli as router_cli
+    except ImportError:
+        return
+    router = commands.add_parser(
+        "router",
+        help="train, evaluate and run routers",
+        description=("Train, calibrate, evaluate and run the routers on routing data."),
+    )
+    router_cli.add_arguments(router)
+    router.set_defaults(func=router_cli.run)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _offline_defaults()
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ConfigError as exc:
+        print(f"triage: config error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Errors in OpenAI's shape, and the one boundary where foreign errors are translated.
+
+::
+
+    GatewayError                      {"error": {"message", "type", "param", "code"}}
+     ├─ InvalidRequest        400     invalid_request_error (bad JSON, bad fields)
+     ├─ ModelNotFound         404     invalid_request_error / model_not_found
+     ├─ PayloadTooLarge       413     invalid_request_error / request_too_large
+     ├─ NotReady              503     service_unavailable
+     └─ UpstreamFailed        502/504 upstream_error / upstream_timeout, or the
+                                      upstream's own 4xx passed through
+
+Messages are scrubbed of every secret the gateway knows (provider keys) before
+they reach a client or a log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from gateway.upstream.base import UpstreamError
+
+log = logging.getLogger("triage.errors")
+
+
+class GatewayError(Exception):
+    status = 500
+    type = "server_error"
+    code: str | None = None
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        if code is not None:
+            self.code = code
+        self.headers: dict[str, str] = {}
+
+    def body(self) -> dict[str, Any]:
+        return error_body(self.message, self.type, self.param, self.code)
+
+
+class InvalidRequest(GatewayError):
+    status = 400
+    type = "invalid_request_error"
+
+
+class ModelNotFound(GatewayError):
+    status = 404
+    type = "invalid_request_error"
+    code = "model_not_found"
+
+
+class PayloadTooLarge(GatewayError):
+    status = 413
+    type = "invalid_request_error"
+    code = "request_too_large"
+
+
+class NotReady(GatewayError):
+    status = 503
+    type = "service_unavailable"
+    code = "not_ready"
+
+
+class UpstreamFailed(GatewayError):
+    status = 502
+    type = "upstream_error"
+    code = "upstream_error"
+
+
+def error_body(message: str, type_: str, param: str | None = None, code: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
+
+
+class Scrubber:
+    """Replaces known secrets in text with ``***``."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self._secrets = tuple(sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True))
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def from_upstream(exc: UpstreamError, scrub: Scrubber) -> GatewayError:
+    """Translate the last upstream error of a failed request."""
+    message = scrub(exc.message)
+    if exc.kind == "client" and exc.status is not None:
+        error = UpstreamFailed(message, code=_upstream_code(exc.body))
+        error.status = exc.status
+        error.type = _upstream_type(exc.body) or "invalid_request_error"
+        return error
+    if exc.kind == "timeout":
+        error = UpstreamFailed(f"upstream timed out after retries and fallbacks: {message}", code="upstream_timeout")
+        error.status = 504
+        return error
+    return UpstreamFailed(f"upstream failed after retries and fallbacks: {message}")
+
+
+def _upstream_code(body: Mapping[str, Any] | None) -> str | None:
+    error = body.get("error") if body else None
+    code = error.get("code") if isinstance(error, Mapping) else None
+    return str(code) if code is not None else None
+
+
+def _upstream_type(body: Mapping[str, Any] | None) -> str | None:
+    error = body.get("error") if body else None
+    kind = error.get("type") if isinstance(error, Mapping) else None
+    return str(kind) if kind is not None else None
+
+
+def json_response(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, headers=headers, media_type="application/json")
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Register the OpenAI-shaped handlers on ``app``."""
+
+    async def on_gateway_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, GatewayError)
+        return json_response(exc.status, exc.body(), exc.headers)
+
+    async def on_validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        param = ".".join(str(p) for p in first["loc"] if p != "body") or None
+        return json_response(400, error_body(f"{param}: {first['msg']}", "invalid_request_error", param))
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        kind = "invalid_request_error" if exc.status_code < 500 else "server_error"
+        code = "not_found" if exc.status_code == 404 else None
+        body = error_body(str(exc.detail), kind, None, code)
+        return json_response(exc.status_code, body, exc.headers)
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        request_id = getattr(request.state, "request_id", "-")
+        log.exception("unhandled error (request %s)", request_id)
+        return json_response(500, error_body("internal error in the gateway", "server_error", None, "internal_error"))
+
+    app.add_exception_handler(GatewayError, on_gateway_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,107 @@
+"""Building the runtime objects from settings: transports, targets, routers, pipeline.
+
+Everything here runs once, in ``lifespan`` (or in ``triage check-config``), never
+at import time. Errors surface as ``ConfigError`` naming the field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from gateway.cost import resolve_price
+from gateway.errors import Scrubber
+from gateway.pipeline import Pipeline, ProfileRoute
+from gateway.settings import ConfigError, Settings, resolve_secrets
+from gateway.upstream.base import Target, Transport
+from gateway.upstream.caller import UpstreamCaller
+from policies.types import ProfileView
+from routers.base import Router
+from routers.registry import UnknownRouter, build_router
+
+
+@dataclass(slots=True)
+class Runtime:
+    """What the app holds while it serves; closed on shutdown."""
+
+    settings: Settings
+    pipeline: Pipeline
+    routers: dict[str, Router]
+    transports: dict[str, Transport]
+    ready: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        self.ready = False
+        await asyncio.gather(*(r.aclose() for r in self.routers.values()), return_exceptions=True)
+        await asyncio.gather(*(t.aclose() for t in self.transports.values()), return_exceptions=True)
+
+
+def build_targets(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, Target]:
+    keys = resolve_secrets(settings, environ)
+    return {
+        name: Target(name=name, tier=tier, price=resolve_price(name, tier), api_key=keys.get(name))
+        for name, tier in settings.tiers.items()
+    }
+
+
+def build_routers(settings: Settings) -> dict[str, Router]:
+    routers: dict[str, Router] = {}
+    for name, profile in settings.profiles.items():
+        if profile.router in routers:
+            continue
+        try:
+            routers[profile.router] = build_router(profile.router)
+        except UnknownRouter as exc:
+            raise ConfigError(f"profiles.{name}.router: {exc}") from None
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"profiles.{name}.router: cannot load router {profile.router!r}: {exc}") from None
+    return routers
+
+
+def build_transports(settings: Settings) -> dict[str, Transport]:
+    needed = {tier.resolved_transport for tier in settings.tiers.values()}
+    transports: dict[str, Transport] = {}
+    if "relay" in needed:
+        from gateway.upstream.relay import RelayTransport
+
+        transports["relay"] = RelayTransport.create()
+    if "litellm" in needed:
+        from gateway.upstream.litellm_ import LiteLLMTransport
+
+        transports["litellm"] = LiteLLMTransport()
+    return transports
+
+
+def validate_settings(settings: Settings, environ: Mapping[str, str] | None = None) -> None:
+    """The checks that need no model load or connection: secrets, prices, router names."""
+    from routers.registry import ROUTERS
+
+    build_targets(settings, environ)
+    for name, profile in settings.profiles.items():
+        if profile.router not in ROUTERS:
+            known = ", ".join(sorted(ROUTERS))
+            raise ConfigError(f"profiles.{name}.router: unknown router {profile.router!r}; known routers: {known}")
+
+
+def build_runtime(settings: Settings, environ: Mapping[str, str] | None = None) -> Runtime:
+    """Validate everything a config implies and build the objects that serve it."""
+    targets = build_targets(settings, environ)
+    routers = build_routers(settings)
+    profiles = {
+        name: ProfileRoute(
+            ProfileView(
+                name,
+                profile.cheap_tier,
+                profile.frontier_tier,
+                routers[profile.router].calibration.threshold_for_share(profile.frontier_share),
+            ),
+            routers[profile.router],
+        )
+        for name, profile in settings.profiles.items()
+    }
+    transports = build_transports(settings)
+    scrub = Scrubber(t.api_key for t in targets.values() if t.api_key)
+    pipeline = Pipeline(profiles, UpstreamCaller(targets, transports), scrub, settings.limits.request_deadline_s)
+    return Runtime(settings=settings, pipeline=pipeline, routers=routers, transports=transports)

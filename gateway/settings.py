@@ -1,0 +1,200 @@
+"""The config root model and ``load_settings(path)``.
+
+One YAML file, read with PyYAML's safe loader, validated into frozen pydantic models
+that reject unknown keys. Secrets appear in the file only as environment-variable
+names (``api_key_env``); ``load_settings`` resolves them once, here, and nowhere else.
+A bad file raises ``ConfigError`` whose message names the offending field.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+REQUIRED_TIERS = ("cheap", "frontier")
+DEMO_CONFIG = Path(__file__).resolve().parent / "config" / "demo.yaml"
+
+
+class ConfigError(ValueError):
+    """The config file is missing, unreadable or invalid; the message names the field."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Listen(_Frozen):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+
+
+class Price(_Frozen):
+    """USD per million tokens; overrides litellm's bundled cost map for a tier."""
+
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+
+
+class Tier(_Frozen):
+    """One upstream model: what litellm calls it, where it lives and what it costs."""
+
+    model: str = Field(min_length=1, description="a litellm model string, e.g. openai/gpt-4o")
+    api_base: str | None = None
+    api_key_env: str | None = None
+    context_window: int = Field(8192, gt=0)
+    price: Price | None = None
+    timeout_s: float = Field(30.0, gt=0)
+    connect_timeout_s: float = Field(5.0, gt=0)
+    transport: Literal["relay", "litellm"] | None = None
+    max_retries: int = Field(2, ge=0, le=10)
+    fallbacks: tuple[str, ...] | None = None
+    extra_headers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("api_base")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _relay_needs_openai(self) -> Tier:
+        if self.transport == "relay" and not self.speaks_openai:
+            raise ValueError("transport 'relay' needs an OpenAI-protocol model ('openai/...') with an api_base")
+        return self
+
+    @property
+    def speaks_openai(self) -> bool:
+        return self.model.startswith("openai/") and self.api_base is not None
+
+    @property
+    def resolved_transport(self) -> Literal["relay", "litellm"]:
+        """``relay`` by default for OpenAI-protocol upstreams, ``litellm`` for the rest."""
+        if self.transport is not None:
+            return self.transport
+        return "relay" if self.speaks_openai else "litellm"
+
+    @property
+    def upstream_model(self) -> str:
+        """The model name the upstream itself knows (the litellm provider prefix removed)."""
+        return self.model.split("/", 1)[1] if "/" in self.model else self.model
+
+
+class Profile(_Frozen):
+    """A client-visible model name: which router scores, and what share goes to the frontier."""
+
+    router: str = "heuristic"
+    frontier_share: float = Field(0.3, ge=0.0, le=1.0)
+    description: str = ""
+    cheap_tier: str = "cheap"
+    frontier_tier: str = "frontier"
+
+
+class RedisSettings(_Frozen):
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL, or null for the embedded stores")
+        return value
+
+
+class CacheSettings(_Frozen):
+    ttl_s: int = Field(3600, ge=0)
+
+
+class AuthSettings(_Frozen):
+    mode: Literal["none"] = "none"
+
+
+class Limits(_Frozen):
+    max_body_bytes: int = Field(4 * 1024 * 1024, gt=0)
+    request_deadline_s: float = Field(120.0, gt=0)
+
+
+class Settings(_Frozen):
+    """The whole config file."""
+
+    listen: Listen = Field(default_factory=Listen)
+    tiers: dict[str, Tier]
+    profiles: dict[str, Profile] = Field(default_factory=dict)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    limits: Limits = Field(default_factory=Limits)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Settings:
+        missing = [name for name in REQUIRED_TIERS if name not in self.tiers]
+        if missing:
+            raise ValueError(f"tiers: missing required tier(s) {', '.join(missing)}")
+        for name in self.profiles:
+            if name in self.tiers:
+                raise ValueError(f"profiles.{name}: a profile may not share its name with a tier")
+        for name, profile in self.profiles.items():
+            for field in ("cheap_tier", "frontier_tier"):
+                if getattr(profile, field) not in self.tiers:
+                    raise ValueError(f"profiles.{name}.{field}: no tier named {getattr(profile, field)!r}")
+        for name, tier in self.tiers.items():
+            for fallback in tier.fallbacks or ():
+                if fallback not in self.tiers or fallback == name:
+                    raise ValueError(f"tiers.{name}.fallbacks: {fallback!r} is not another tier")
+        return self
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(root)"
+
+
+def parse_settings(raw: object, source: str = "config") -> Settings:
+    """Validate already-parsed YAML; raise ``ConfigError`` naming the bad field."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{source}: the top level must be a mapping of keys, got {type(raw).__name__}")
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{source}: invalid config"]
+        for error in exc.errors():
+            message = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(f"  {_field_path(error['loc'])}: {message}")
+        raise ConfigError("\n".join(lines)) from None
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read and validate the YAML file at ``path``."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    return parse_settings(raw, str(path))
+
+
+def resolve_secrets(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The API key of each tier that names one, read from the environment once.
+
+    A tier whose ``api_key_env`` names an unset variable is a config error: failing
+    at start-up beats a 401 from the provider on the first request.
+    """
+    env = os.environ if environ is None else environ
+    keys: dict[str, str] = {}
+    for name, tier in settings.tiers.items():
+        if tier.api_key_env is None:
+            continue
+        value = env.get(tier.api_key_env)
+        if not value:
+            raise ConfigError(f"tiers.{name}.api_key_env: environment variable {tier.api_key_env} is not set")
+        keys[name] = value
+    return keys

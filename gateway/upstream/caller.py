@@ -1,0 +1,141 @@
+"""Retries, deadlines and fallbacks around the transports.
+
+For each tier in a route's chain: up to ``max_retries`` retries with exponential
+backoff and jitter (tenacity) on retryable errors, honouring ``Retry-After``, never
+past the request's deadline. When a tier is exhausted, the next tier in the chain
+is tried. A client error (a 4xx other than 429) is not retried and does not fall
+back: another tier would refuse the same request. A stream is retried and falls
+back only until its first chunk arrives, before anything reached the client.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
+
+from gateway.upstream.base import Chunk, Completion, Target, Transport, UpstreamError
+
+T = TypeVar("T")
+
+MAX_RETRY_AFTER_S = 10.0
+
+
+@dataclass(slots=True)
+class CallTrace:
+    """What happened on the way to an answer: for headers, logs and metrics."""
+
+    attempts: int = 0
+    tiers: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    upstream_s: float = 0.0
+
+    @property
+    def retries(self) -> int:
+        return max(self.attempts - len(self.tiers), 0)
+
+    @property
+    def fallbacks(self) -> int:
+        return max(len(self.tiers) - 1, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStart:
+    """A stream whose first chunk has arrived: from here on it can no longer fall back."""
+
+    target: Target
+    first: Chunk
+    rest: AsyncIterator[Chunk]
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, UpstreamError) and exc.retryable
+
+
+class UpstreamCaller:
+    """Calls a chain of tiers with retries and fallbacks."""
+
+    def __init__(self, targets: Mapping[str, Target], transports: Mapping[str, Transport]) -> None:
+        self.targets = dict(targets)
+        self._transports = dict(transports)
+        self._backoff = wait_exponential_jitter(initial=0.05, max=2.0, jitter=0.05)
+
+    def transport_for(self, target: Target) -> Transport:
+        return self._transports[target.tier.resolved_transport]
+
+    async def complete(
+        self, chain: Sequence[str], payload: Mapping[str, Any], deadline: float, trace: CallTrace
+    ) -> tuple[Target, Completion]:
+        async def call(target: Target, timeout_s: float) -> Completion:
+            return await self.transport_for(target).complete(target, payload, timeout_s)
+
+        return await self._over_chain(chain, deadline, trace, call)
+
+    async def open_stream(
+        self, chain: Sequence[str], payload: Mapping[str, Any], deadline: float, trace: CallTrace
+    ) -> StreamStart:
+        async def call(target: Target, timeout_s: float) -> StreamStart:
+            chunks = aiter(self.transport_for(target).stream(target, payload, timeout_s))
+            try:
+                first = await anext(chunks)
+            except StopAsyncIteration:
+                raise UpstreamError("bad_response", f"{target.name}: empty stream") from None
+            return StreamStart(target, first, chunks)
+
+        _, start = await self._over_chain(chain, deadline, trace, call)
+        return start
+
+    async def _over_chain(
+        self,
+        chain: Sequence[str],
+        deadline: float,
+        trace: CallTrace,
+        call: Callable[[Target, float], Awaitable[T]],
+    ) -> tuple[Target, T]:
+        last: UpstreamError | None = None
+        for name in chain:
+            target = self.targets[name]
+            trace.tiers.append(name)
+            try:
+                return target, await self._with_retries(target, deadline, trace, call)
+            except UpstreamError as exc:
+                if not exc.retryable:
+                    raise
+                last = exc
+            if time.monotonic() >= deadline:
+                break
+        assert last is not None, "a route chain is never empty"
+        raise last
+
+    async def _with_retries(
+        self, target: Target, deadline: float, trace: CallTrace, call: Callable[[Target, float], Awaitable[T]]
+    ) -> T:
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, UpstreamError) and exc.retry_after is not None:
+                return min(exc.retry_after, MAX_RETRY_AFTER_S)
+            return float(self._backoff(state))
+
+        def stop(state: RetryCallState) -> bool:
+            out_of_time = time.monotonic() + (state.upcoming_sleep or 0.0) >= deadline
+            return state.attempt_number > target.tier.max_retries or out_of_time
+
+        retrying = AsyncRetrying(stop=stop, wait=wait, retry=retry_if_exception(_retryable), reraise=True)
+        async for attempt in retrying:
+            with attempt:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise UpstreamError("timeout", f"{target.name}: request deadline passed")
+                trace.attempts += 1
+                started = time.perf_counter()
+                try:
+                    return await call(target, min(target.tier.timeout_s, remaining))
+                except UpstreamError as exc:
+                    trace.errors.append(exc.kind)
+                    raise
+                finally:
+                    trace.upstream_s += time.perf_counter() - started
+        raise AssertionError("unreachable: tenacity reraises the last error")

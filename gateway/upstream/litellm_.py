@@ -1,0 +1,82 @@
+"""The ``litellm`` transport: every provider litellm knows (Anthropic, Bedrock, Vertex, ...).
+
+litellm is imported when this transport is built, so a config whose tiers all use
+the relay never pays for the import. Calls go out with ``num_retries=0``: retries
+and fallbacks are the caller's, so that both transports behave the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import orjson
+
+from gateway.upstream.base import Chunk, Completion, Target, UpstreamError, error_for_status, retry_after_seconds
+
+# Request fields the gateway handles itself rather than forwarding as keyword arguments.
+_OWN_FIELDS = frozenset({"model", "messages", "stream"})
+
+
+class LiteLLMTransport:
+    """Calls ``litellm.acompletion`` and maps its exceptions onto ``UpstreamError``."""
+
+    def __init__(self) -> None:
+        import litellm
+
+        self._litellm = litellm
+        litellm.drop_params = False
+        litellm.suppress_debug_info = True
+        litellm.telemetry = False
+
+    def _kwargs(self, target: Target, payload: Mapping[str, Any], timeout_s: float) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {k: v for k, v in payload.items() if k not in _OWN_FIELDS}
+        kwargs.update(model=target.tier.model, messages=payload["messages"], timeout=timeout_s, num_retries=0)
+        if target.tier.api_base:
+            kwargs["api_base"] = target.tier.api_base
+        if target.api_key:
+            kwargs["api_key"] = target.api_key
+        if target.tier.extra_headers:
+            kwargs["extra_headers"] = dict(target.tier.extra_headers)
+        return kwargs
+
+    async def complete(self, target: Target, payload: Mapping[str, Any], timeout_s: float) -> Completion:
+        try:
+            response = await self._litellm.acompletion(**self._kwargs(target, payload, timeout_s))
+        except Exception as exc:
+            raise self._map(target, exc) from exc
+        data = response.model_dump(exclude_none=False)
+        data.pop("_hidden_params", None)
+        data.pop("_response_ms", None)
+        return Completion(data=data)
+
+    async def stream(self, target: Target, payload: Mapping[str, Any], timeout_s: float) -> AsyncIterator[Chunk]:
+        kwargs = self._kwargs(target, payload, timeout_s)
+        kwargs["stream"] = True
+        try:
+            response = await self._litellm.acompletion(**kwargs)
+            async for chunk in response:
+                data = chunk.model_dump(exclude_none=True)
+                data.pop("_hidden_params", None)
+                yield Chunk(orjson.dumps(data), data)
+        except UpstreamError:
+            raise
+        except Exception as exc:
+            raise self._map(target, exc) from exc
+
+    def _map(self, target: Target, exc: Exception) -> UpstreamError:
+        errors = self._litellm.exceptions
+        text = f"{target.name}: {type(exc).__name__}: {getattr(exc, 'message', None) or exc}"
+        if isinstance(exc, errors.Timeout):
+            return UpstreamError("timeout", text)
+        if isinstance(exc, errors.APIConnectionError):
+            return UpstreamError("connection", text)
+        status = getattr(exc, "status_code", None)
+        if isinstance(status, int) and status >= 400:
+            response = getattr(exc, "response", None)
+            headers = getattr(response, "headers", None) or {}
+            return error_for_status(status, text, retry_after_seconds(headers.get("retry-after")), None)
+        return UpstreamError("bad_response", text)
+
+    async def aclose(self) -> None:
+        return None

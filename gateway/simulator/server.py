@@ -166,7 +166,8 @@ class SimulatorServer:
             writer.write(_error(RequestError(404, message, "model", "model_not_found"), keep))
             return 404, keep
         if path == "/health" and method in ("GET", "HEAD"):
-            writer.write(json_response(200, _HEALTH, keep))
+            response = json_response(200, _HEALTH, keep)
+            writer.write(response if method == "GET" else response[: -len(_HEALTH)])
             return 200, keep
         status = 405 if path in _CHAT_PATHS or path in _MODELS_PATHS or path == "/health" else 404
         message = f"Unknown request URL: {method} {request.path}. Please check the URL for typos."

@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import socket
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -15,17 +17,19 @@ MAX_HEAD_BYTES = 1 << 20
 MAX_BODY_BYTES = 64 << 20
 LAST_CHUNK = b"0\r\n\r\n"
 
-_REASONS: dict[int, bytes] = {
-    200: b"OK",
-    400: b"Bad Request",
-    404: b"Not Found",
-    405: b"Method Not Allowed",
-    413: b"Payload Too Large",
-    429: b"Too Many Requests",
-    431: b"Request Header Fields Too Large",
-    500: b"Internal Server Error",
-    503: b"Service Unavailable",
-}
+_REASONS: Mapping[int, bytes] = MappingProxyType(
+    {
+        200: b"OK",
+        400: b"Bad Request",
+        404: b"Not Found",
+        405: b"Method Not Allowed",
+        413: b"Payload Too Large",
+        429: b"Too Many Requests",
+        431: b"Request Header Fields Too Large",
+        500: b"Internal Server Error",
+        503: b"Service Unavailable",
+    }
+)
 
 
 class HttpError(Exception):

@@ -5,16 +5,19 @@
                 at or above it, the frontier tier; below it, the cheap tier.
 
 Fallbacks: a tier's configured ``fallbacks`` if it has them, else the other tier
-of the profile (for a pinned tier: every other tier, cheapest first as configured).
+of the profile (for a pinned ``cheap`` or ``frontier`` tier: the other of the two; other tiers: none).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 
 from policies.types import NoEligibleRoute, RouteDecision, RouteInputs, TierView
 
 REASONS = ("pinned", "score_above_threshold", "score_below_threshold")
+# A pinned cheap or frontier tier falls back to the other one; other tiers only as configured.
+PAIR: Mapping[str, tuple[str, ...]] = MappingProxyType({"cheap": ("frontier",), "frontier": ("cheap",)})
 
 
 def decide(inputs: RouteInputs, tiers: Mapping[str, TierView]) -> RouteDecision:
@@ -35,8 +38,8 @@ def _pinned(name: str, tiers: Mapping[str, TierView]) -> RouteDecision:
     tier = tiers.get(name)
     if tier is None:
         raise NoEligibleRoute(f"no tier named {name!r}")
-    others = tuple(other for other in tiers if other != name)
-    return RouteDecision(name, tier.model, "pinned", _fallbacks(tier, others), f"pinned to tier {name}")
+    default = PAIR.get(name, ())
+    return RouteDecision(name, tier.model, "pinned", _fallbacks(tier, default), f"pinned to tier {name}")
 
 
 def _threshold(inputs: RouteInputs, tiers: Mapping[str, TierView]) -> RouteDecision:

@@ -32,10 +32,16 @@ class LiteLLMTransport:
     def _kwargs(self, target: Target, payload: Mapping[str, Any], timeout_s: float) -> dict[str, Any]:
         kwargs: dict[str, Any] = {k: v for k, v in payload.items() if k not in _OWN_FIELDS}
         kwargs.update(model=target.tier.model, messages=payload["messages"], timeout=timeout_s, num_retries=0)
+        if "tools" in kwargs:
+            # litellm 1.106 otherwise imports its MCP gateway bridge (and the optional `mcp`
+            # package) for every request with tools; Triage never routes tools to MCP.
+            kwargs["_skip_mcp_handler"] = True
         if target.tier.api_base:
             kwargs["api_base"] = target.tier.api_base
         if target.api_key:
             kwargs["api_key"] = target.api_key
+        elif target.tier.speaks_openai:
+            kwargs["api_key"] = "no-key"  # a keyless OpenAI-protocol server; litellm's client insists on one
         if target.tier.extra_headers:
             kwargs["extra_headers"] = dict(target.tier.extra_headers)
         return kwargs

@@ -1,0 +1,74 @@
+"""Shared fixtures: a real simulator process, real gateway processes, a real Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import procs
+
+
+@pytest.fixture(scope="session")
+def sim_url() -> Iterator[str]:
+    """One simulator for the session: fast, so tests stay quick."""
+    with procs.simulator(["--ttft-ms", "5", "--tokens-per-s", "3000", "--answer-tokens", "24"]) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server started for this test session on a free loopback port."""
+    with procs.redis_server(tmp_path_factory.mktemp("redis")) as (url, _process):
+        yield url
+
+
+def tier(sim_url: str, model: str, transport: str, **extra: Any) -> dict[str, Any]:
+    prices = {"sim-cheap": (0.10, 0.40), "sim-frontier": (2.50, 10.00)}[model]
+    return {
+        "model": f"openai/{model}",
+        "api_base": sim_url,
+        "transport": transport,
+        "price": {"input_per_mtok": prices[0], "output_per_mtok": prices[1]},
+        "timeout_s": 10,
+        **extra,
+    }
+
+
+def e2e_config(sim_url: str, transport: str) -> dict[str, Any]:
+    """Tiers for every end-to-end case; fault tiers use the simulator's x-sim-fault header."""
+    key = f"{transport}-{id(sim_url)}"
+    return {
+        "tiers": {
+            "cheap": tier(sim_url, "sim-cheap", transport),
+            "frontier": tier(sim_url, "sim-frontier", transport),
+            # the first two calls ever made to this tier fail with 500: retries absorb the burst
+            "flaky": tier(sim_url, "sim-cheap", transport, max_retries=3,
+                          extra_headers={"x-sim-fault": f"500;first=2;key=flaky-{key}"}, fallbacks=[]),
+            # always 500: traffic falls back to cheap
+            "dead": tier(sim_url, "sim-frontier", transport, max_retries=1,
+                         extra_headers={"x-sim-fault": "500"}, fallbacks=["cheap"]),
+            # streams reset by the peer after 3 content chunks; no fallback so the break is visible
+            "resetter": tier(sim_url, "sim-cheap", transport, max_retries=0,
+                             extra_headers={"x-sim-fault": "reset;after=3"}, fallbacks=[]),
+            # never answers: the per-attempt timeout fires, then 504
+            "stuck": tier(sim_url, "sim-cheap", transport, max_retries=1, timeout_s=0.3,
+                          extra_headers={"x-sim-fault": "timeout"}, fallbacks=[]),
+        },
+        "profiles": {
+            "auto": {"router": "heuristic", "frontier_share": 0.3},
+            "all-frontier": {"router": "heuristic", "frontier_share": 1.0},
+            "dead-frontier": {"router": "heuristic", "frontier_share": 1.0, "frontier_tier": "dead"},
+        },
+        "limits": {"max_body_bytes": 65536},
+    }
+
+
+@pytest.fixture(scope="session", params=["relay", "litellm"])
+def gateway_url(request: pytest.FixtureRequest, sim_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A ``triage serve`` process per transport; the e2e tests run against both."""
+    directory: Path = tmp_path_factory.mktemp(f"gw-{request.param}")
+    with procs.gateway(e2e_config(sim_url, request.param), directory) as url:
+        yield url

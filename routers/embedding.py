@@ -1,0 +1,160 @@
+"""The ``embedding`` router: all-MiniLM-L6-v2 (ONNX, int8 per-channel) plus a logistic head.
+
+Run time needs only onnxruntime, tokenizers and numpy. The encoder reads the first
+``MAX_TOKENS`` (128) tokens of the view (``prompt_text``), padded only within a batch;
+its output is the mean-pooled, L2-normalised sentence embedding (pooling is inside the
+ONNX graph, see ``routers.training.export_encoder``). One prompt costs ~10 ms of CPU, so
+inference never runs on the event loop: single requests go through a micro-batcher
+(collect for at most ``max_wait_s`` or ``max_batch`` requests, then one batch on a
+single worker thread).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from routers.artifact import LinearHead, _sigmoid, load_calibration, require
+from routers.base import Conversation, RouterScore, prompt_text
+from routers.calibration import Calibration
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+MAX_TOKENS = 128
+CHUNK = 32
+
+
+@dataclass(frozen=True, slots=True)
+class OnnxEncoder:
+    """Tokenizer + ONNX session; ``encode`` gives L2-normalised float32 rows."""
+
+    session: Any
+    tokenizer: Any
+
+    @classmethod
+    def load(cls, folder: Path, threads: int = 1) -> OnnxEncoder:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        session = ort.InferenceSession(str(folder / "encoder.int8.onnx"), options, providers=["CPUExecutionProvider"])
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        tokenizer.enable_padding()  # to the longest in the batch, not to a fixed length
+        return cls(session, tokenizer)
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        import numpy as np
+
+        encodings = self.tokenizer.encode_batch(list(texts))
+        ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
+        mask = np.asarray([e.attention_mask for e in encodings], dtype=np.int64)
+        (out,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
+        return np.asarray(out, dtype=np.float32)
+
+
+class MicroBatcher:
+    """Coalesces concurrent single requests into batches run on one worker thread."""
+
+    def __init__(self, fn: Callable[[list[str]], list[float]], max_batch: int = 16, max_wait_s: float = 0.002) -> None:
+        self._fn = fn
+        self.max_batch = max_batch
+        self.max_wait_s = max_wait_s
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="router-embedding")
+        self._queue: asyncio.Queue[tuple[str, asyncio.Future[float]]] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, text: str) -> float:
+        loop = asyncio.get_running_loop()
+        if self._queue is None or self._task is None or self._task.done():
+            self._queue = asyncio.Queue()
+            self._task = loop.create_task(self._collect(self._queue))
+        future: asyncio.Future[float] = loop.create_future()
+        await self._queue.put((text, future))
+        return await future
+
+    async def run(self, texts: list[str]) -> list[float]:
+        """Run one batch on the worker thread (used for explicit batches too)."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self._fn, texts)
+
+    async def _collect(self, queue: asyncio.Queue[tuple[str, asyncio.Future[float]]]) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await queue.get()]
+            deadline = loop.time() + self.max_wait_s
+            while len(batch) < self.max_batch and (left := deadline - loop.time()) > 0:
+                try:
+                    batch.append(await asyncio.wait_for(queue.get(), left))
+                except TimeoutError:
+                    break
+            await self._settle(batch)
+
+    async def _settle(self, batch: list[tuple[str, asyncio.Future[float]]]) -> None:
+        try:
+            values = await self.run([text for text, _ in batch])
+        except Exception as exc:  # every waiter learns about the failure
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), value in zip(batch, values, strict=True):
+            if not future.done():
+                future.set_result(value)
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self.executor.shutdown(wait=True)
+
+
+class EmbeddingRouter:
+    """MiniLM embedding + logistic head, off the event loop, micro-batched."""
+
+    def __init__(self, encoder: OnnxEncoder, head: LinearHead, calibration: Calibration | None = None) -> None:
+        self.name = "embedding"
+        self.calibration = calibration or Calibration.uniform()
+        self.encoder = encoder
+        self.head = head
+        self.batcher = MicroBatcher(self.score_texts)
+
+    @classmethod
+    def from_artifacts(cls, folder: Path) -> EmbeddingRouter:
+        require(folder, "encoder.int8.onnx", "tokenizer.json", "head.npz")
+        return cls(OnnxEncoder.load(folder), LinearHead.load(folder / "head.npz"), load_calibration(folder))
+
+    def logits(self, texts: Sequence[str]) -> list[float]:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths pad less
+        out = [0.0] * len(texts)
+        for start in range(0, len(order), CHUNK):
+            rows = order[start : start + CHUNK]
+            values = self.head.logits(self.encoder.encode([texts[i] for i in rows]))
+            for i, z in zip(rows, values, strict=True):
+                out[i] = float(z)
+        return out
+
+    def score_texts(self, texts: Sequence[str]) -> list[float]:
+        return [_sigmoid(z) for z in self.logits(texts)]
+
+    async def score(self, messages: Conversation) -> RouterScore:
+        start = time.perf_counter()
+        value = await self.batcher.submit(prompt_text(messages))
+        return RouterScore(value, self.name, time.perf_counter() - start)
+
+    async def score_batch(self, conversations: Sequence[Conversation]) -> list[RouterScore]:
+        start = time.perf_counter()
+        values = await self.batcher.run([prompt_text(c) for c in conversations])
+        each = (time.perf_counter() - start) / max(len(conversations), 1)
+        return [RouterScore(v, self.name, each) for v in values]
+
+    async def aclose(self) -> None:
+        await self.batcher.aclose()

@@ -1,0 +1,76 @@
+"""The ``router`` CLI: ``score`` on unlabelled files, ``eval`` reproducing the cards."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from routers.artifact import load_card
+from routers.cli import add_arguments, run
+from routers.registry import ARTIFACTS_DIR, DEFAULT_ROUTER
+
+DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "routing-dev.jsonl"
+
+
+def _run(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return run(parser.parse_args(list(argv)))
+
+
+def _unlabelled(tmp_path: Path) -> Path:
+    infile = tmp_path / "in.jsonl"
+    rows = [
+        {"id": "a", "prompt": "What is the capital of France?"},
+        {"id": 7, "messages": [{"role": "user", "content": "Prove Fermat's little theorem."}]},
+        {"id": "c", "prompt": "Integrate x^2 sin(x) dx."},
+    ]
+    infile.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return infile
+
+
+@pytest.mark.parametrize("router", ["heuristic", "ngram"])
+def test_score_on_a_file_without_labels(tmp_path: Path, router: str) -> None:
+    out = tmp_path / "out.jsonl"
+    assert _run("score", "--router", router, "--in", str(_unlabelled(tmp_path)), "--out", str(out)) == 0
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in lines] == ["a", 7, "c"]
+    assert all(set(r) == {"id", "score"} and 0.0 <= r["score"] <= 1.0 for r in lines)
+
+
+@pytest.mark.model
+def test_score_uses_the_default_router(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out.jsonl"
+    assert _run("score", "--in", str(_unlabelled(tmp_path)), "--out", str(out)) == 0
+    assert DEFAULT_ROUTER in capsys.readouterr().out
+    assert len(out.read_text().splitlines()) == 3
+
+
+def test_score_rejects_lines_without_prompt(tmp_path: Path) -> None:
+    infile = tmp_path / "in.jsonl"
+    infile.write_text(json.dumps({"id": "x", "text": "no prompt field"}) + "\n")
+    assert _run("score", "--router", "heuristic", "--in", str(infile), "--out", str(tmp_path / "o.jsonl")) == 2
+
+
+def test_unknown_router_is_rejected_by_the_parser() -> None:
+    with pytest.raises(SystemExit):
+        _run("eval", "--router", "nope", "--data", "x.jsonl")
+
+
+@pytest.mark.skipif(not DEV.exists(), reason="needs shared/data/routing-dev.jsonl")
+@pytest.mark.parametrize("router", ["ngram", pytest.param("ensemble", marks=pytest.mark.model)])
+def test_eval_reproduces_the_card(tmp_path: Path, router: str) -> None:
+    metrics_file = tmp_path / "m.json"
+    plot = tmp_path / "curve.png"
+    argv = ["eval", "--router", router, "--router", "random", "--data", str(DEV), "--json", str(metrics_file)]
+    pytest.importorskip("matplotlib")
+    assert _run(*argv, "--plot", str(plot)) == 0
+    assert plot.stat().st_size > 10_000
+    got = json.loads(metrics_file.read_text())[router]
+    card = load_card(ARTIFACTS_DIR / router)["dev"]["metrics"]
+    for source in ("all", "mmlu", "gsm8k"):
+        for key in ("apgr", "cpt50", "cpt80", "share_for_95"):
+            assert got[source][key] == pytest.approx(card[source][key], abs=1e-9), (source, key)

@@ -41,15 +41,21 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
         return float("nan")
-    index = min(int(round(q / 100 * (len(ordered) - 1))), len(ordered) - 1)
+    index = min(round(q / 100 * (len(ordered) - 1)), len(ordered) - 1)
     return ordered[index]
 
 
 def write_result(name: str, config: dict[str, Any], results: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     config_hash = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
-    document = {"benchmark": name, "git_sha": git_sha(), "config": config, "config_hash": config_hash,
-                "machine": machine(), "results": results}
+    document = {
+        "benchmark": name,
+        "git_sha": git_sha(),
+        "config": config,
+        "config_hash": config_hash,
+        "machine": machine(),
+        "results": results,
+    }
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(document, indent=2) + "\n")
     return path

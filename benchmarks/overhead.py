@@ -19,8 +19,9 @@ from typing import Any
 
 import httpx
 
-from common import RESULTS, percentile, write_result  # type: ignore[import-not-found]
 from tests import procs
+
+from common import RESULTS, percentile, write_result  # type: ignore[import-not-found]
 
 BODY = {"model": "cheap", "messages": [{"role": "user", "content": "Give me three name ideas for a coffee shop."}]}
 
@@ -32,8 +33,11 @@ def _pin(core: int) -> list[str]:
 def _config(sim_url: str, transport: str) -> dict[str, Any]:
     price = {"input_per_mtok": 0.1, "output_per_mtok": 0.4}
     tier = {"api_base": sim_url, "transport": transport, "price": price}
-    return {"tiers": {"cheap": {"model": "openai/sim-cheap", **tier}, "frontier": {"model": "openai/sim-frontier", **tier}},
-            "profiles": {"auto": {"router": "heuristic", "frontier_share": 0.3}}, "log_level": "warning"}
+    return {
+        "tiers": {"cheap": {"model": "openai/sim-cheap", **tier}, "frontier": {"model": "openai/sim-frontier", **tier}},
+        "profiles": {"auto": {"router": "heuristic", "frontier_share": 0.3}},
+        "log_level": "warning",
+    }
 
 
 def _measure(client: httpx.Client, url: str, body: dict[str, Any]) -> float:
@@ -46,8 +50,12 @@ def _measure(client: httpx.Client, url: str, body: dict[str, Any]) -> float:
 
 def run(requests: int, transport: str, profile: str) -> dict[str, Any]:
     sim_args = ["--ttft-ms", "0", "--tokens-per-s", "1000000", "--answer-tokens", "24"]
-    with procs.simulator(sim_args, prefix=_pin(1)) as sim_url, tempfile.TemporaryDirectory() as tmp, \
-            procs.gateway(_config(sim_url, transport), Path(tmp), prefix=_pin(0)) as gw_url, httpx.Client() as client:
+    with (
+        procs.simulator(sim_args, prefix=_pin(1)) as sim_url,
+        tempfile.TemporaryDirectory() as tmp,
+        procs.gateway(_config(sim_url, transport), Path(tmp), prefix=_pin(0)) as gw_url,
+        httpx.Client() as client,
+    ):
         direct_url, gateway_url = f"{sim_url}/chat/completions", f"{gw_url}/v1/chat/completions"
         body = {**BODY, "model": "sim-cheap"}
         routed = {**BODY, "model": profile}
@@ -64,8 +72,10 @@ def run(requests: int, transport: str, profile: str) -> dict[str, Any]:
 def summarise(samples: dict[str, list[float]]) -> dict[str, float]:
     direct, through = samples["direct_ms"], samples["gateway_ms"]
     return {
-        "direct_p50_ms": statistics.median(direct), "direct_p99_ms": percentile(direct, 99),
-        "gateway_p50_ms": statistics.median(through), "gateway_p99_ms": percentile(through, 99),
+        "direct_p50_ms": statistics.median(direct),
+        "direct_p99_ms": percentile(direct, 99),
+        "gateway_p50_ms": statistics.median(through),
+        "gateway_p99_ms": percentile(through, 99),
         "overhead_p50_ms": statistics.median(through) - statistics.median(direct),
         "overhead_p99_ms": percentile(through, 99) - percentile(direct, 99),
         "ratio_p50": statistics.median(through) / statistics.median(direct),
@@ -102,8 +112,13 @@ def main() -> None:
     transports = ["relay", "litellm"] if args.transport == "both" else [args.transport]
     samples = {t: run(args.requests, t, args.profile) for t in transports}
     summary = {t: summarise(s) for t, s in samples.items()}
-    config = {"requests": args.requests, "profile": args.profile, "transports": transports,
-              "simulator": "ttft 0 ms, 24 answer tokens", "pinning": "gateway core 0; simulator+client core 1"}
+    config = {
+        "requests": args.requests,
+        "profile": args.profile,
+        "transports": transports,
+        "simulator": "ttft 0 ms, 24 answer tokens",
+        "pinning": "gateway core 0; simulator+client core 1",
+    }
     path = write_result("overhead", config, {"summary": summary, "samples": samples})
     plot(samples, RESULTS / "overhead.png")
     for transport, row in summary.items():

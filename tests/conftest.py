@@ -45,17 +45,42 @@ def e2e_config(sim_url: str, transport: str) -> dict[str, Any]:
             "cheap": tier(sim_url, "sim-cheap", transport),
             "frontier": tier(sim_url, "sim-frontier", transport),
             # the first two calls ever made to this tier fail with 500: retries absorb the burst
-            "flaky": tier(sim_url, "sim-cheap", transport, max_retries=3,
-                          extra_headers={"x-sim-fault": f"500;first=2;key=flaky-{key}"}, fallbacks=[]),
+            "flaky": tier(
+                sim_url,
+                "sim-cheap",
+                transport,
+                max_retries=3,
+                extra_headers={"x-sim-fault": f"500;first=2;key=flaky-{key}"},
+                fallbacks=[],
+            ),
             # always 500: traffic falls back to cheap
-            "dead": tier(sim_url, "sim-frontier", transport, max_retries=1,
-                         extra_headers={"x-sim-fault": "500"}, fallbacks=["cheap"]),
+            "dead": tier(
+                sim_url,
+                "sim-frontier",
+                transport,
+                max_retries=1,
+                extra_headers={"x-sim-fault": "500"},
+                fallbacks=["cheap"],
+            ),
             # streams reset by the peer after 3 content chunks; no fallback so the break is visible
-            "resetter": tier(sim_url, "sim-cheap", transport, max_retries=0,
-                             extra_headers={"x-sim-fault": "reset;after=3"}, fallbacks=[]),
+            "resetter": tier(
+                sim_url,
+                "sim-cheap",
+                transport,
+                max_retries=0,
+                extra_headers={"x-sim-fault": "reset;after=3"},
+                fallbacks=[],
+            ),
             # never answers: the per-attempt timeout fires, then 504
-            "stuck": tier(sim_url, "sim-cheap", transport, max_retries=1, timeout_s=0.3,
-                          extra_headers={"x-sim-fault": "timeout"}, fallbacks=[]),
+            "stuck": tier(
+                sim_url,
+                "sim-cheap",
+                transport,
+                max_retries=1,
+                timeout_s=0.3,
+                extra_headers={"x-sim-fault": "timeout"},
+                fallbacks=[],
+            ),
         },
         "profiles": {
             "auto": {"router": "heuristic", "frontier_share": 0.3},
@@ -67,7 +92,9 @@ def e2e_config(sim_url: str, transport: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session", params=["relay", "litellm"])
-def gateway_url(request: pytest.FixtureRequest, sim_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def gateway_url(
+    request: pytest.FixtureRequest, sim_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A ``triage serve`` process per transport; the e2e tests run against both."""
     directory: Path = tmp_path_factory.mktemp(f"gw-{request.param}")
     with procs.gateway(e2e_config(sim_url, request.param), directory) as url:

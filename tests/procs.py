@@ -98,8 +98,19 @@ def redis_server_binary() -> str:
 def redis_server(directory: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A real redis-server on a free loopback port, no persistence; yields (url, process)."""
     port = free_port()
-    command = [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-               "--dir", str(directory)]
+    command = [
+        redis_server_binary(),
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(directory),
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=directory)
     try:
         deadline = time.monotonic() + 20

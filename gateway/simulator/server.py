@@ -119,6 +119,10 @@ class SimulatorServer:
             await self._serve_connection(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
+        except asyncio.CancelledError:
+            # close() cancels open connections; this task is the connection's top level, so
+            # ending quietly here keeps asyncio's stream callback from logging the cancel.
+            pass
         finally:
             if task is not None:
                 self._tasks.discard(task)

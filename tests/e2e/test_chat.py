@@ -88,14 +88,16 @@ def test_streaming_without_include_usage_ends_with_done(gateway_url: str) -> Non
 
 
 def test_tool_call_round_trip(client: openai.OpenAI) -> None:
-    tools = [{
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "Weather for a city",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-        },
-    }]
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "description": "Weather for a city",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+            },
+        }
+    ]
     messages: list[dict[str, object]] = [{"role": "user", "content": "What's the weather in Paris?"}]
     first = client.chat.completions.create(model="cheap", messages=messages, tools=tools)  # type: ignore[arg-type]
     call = first.choices[0].message.tool_calls[0]  # type: ignore[index]
@@ -112,10 +114,20 @@ def test_tool_call_round_trip(client: openai.OpenAI) -> None:
 
 
 def test_streamed_tool_call(client: openai.OpenAI) -> None:
-    tools = [{"type": "function", "function": {"name": "lookup", "parameters": {
-        "type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}}}]
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "lookup",
+                "parameters": {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]},
+            },
+        }
+    ]
     stream = client.chat.completions.create(
-        model="cheap", messages=[{"role": "user", "content": "look it up"}], tools=tools, stream=True  # type: ignore[arg-type]
+        model="cheap",
+        messages=[{"role": "user", "content": "look it up"}],
+        tools=tools,
+        stream=True,  # type: ignore[arg-type]
     )
     name, arguments = "", ""
     for chunk in stream:
@@ -144,7 +156,7 @@ def test_unknown_model_is_404_in_openai_shape(client: openai.OpenAI) -> None:
     ("body", "param"),
     [
         (b'{"model": "auto", "messages": [', None),
-        (b'[1, 2]', None),
+        (b"[1, 2]", None),
         (b'{"model": "auto"}', "messages"),
         (b'{"model": "auto", "messages": []}', "messages"),
         (b'{"model": "auto", "messages": [{"role": "wizard", "content": "x"}]}', "messages.0.role"),
@@ -153,8 +165,9 @@ def test_unknown_model_is_404_in_openai_shape(client: openai.OpenAI) -> None:
     ],
 )
 def test_malformed_body_is_400_in_openai_shape(gateway_url: str, body: bytes, param: str | None) -> None:
-    response = httpx.post(f"{gateway_url}/v1/chat/completions", content=body,
-                          headers={"content-type": "application/json"})
+    response = httpx.post(
+        f"{gateway_url}/v1/chat/completions", content=body, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["type"] == "invalid_request_error"
@@ -164,8 +177,9 @@ def test_malformed_body_is_400_in_openai_shape(gateway_url: str, body: bytes, pa
 
 def test_body_too_large_is_413(gateway_url: str) -> None:
     big = "x" * 70000
-    response = httpx.post(f"{gateway_url}/v1/chat/completions",
-                          json={"model": "auto", "messages": [{"role": "user", "content": big}]})
+    response = httpx.post(
+        f"{gateway_url}/v1/chat/completions", json={"model": "auto", "messages": [{"role": "user", "content": big}]}
+    )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "request_too_large"
 

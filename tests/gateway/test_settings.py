@@ -74,21 +74,21 @@ def test_invalid_field_is_named(path: str, value: Any, named: str) -> None:
 def test_missing_required_tier_is_named() -> None:
     config = demo()
     del config["tiers"]["frontier"]
-    with pytest.raises(ConfigError, match="frontier"):
+    with pytest.raises(ConfigError, match=r"frontier"):
         parse_settings(config)
 
 
 def test_profile_may_not_shadow_a_tier() -> None:
     config = demo()
     config["profiles"]["cheap"] = {"router": "heuristic"}
-    with pytest.raises(ConfigError, match="profiles.cheap"):
+    with pytest.raises(ConfigError, match=r"profiles\.cheap"):
         parse_settings(config)
 
 
 def test_relay_needs_an_openai_protocol_upstream() -> None:
     config = demo()
     config["tiers"]["frontier"] = {"model": "anthropic/claude-sonnet-4-5", "transport": "relay"}
-    with pytest.raises(ConfigError, match="tiers.frontier"):
+    with pytest.raises(ConfigError, match=r"tiers\.frontier"):
         parse_settings(config)
 
 
@@ -102,7 +102,7 @@ def test_unknown_router_is_named() -> None:
 def test_unset_key_variable_is_named() -> None:
     config = demo()
     config["tiers"]["frontier"]["api_key_env"] = "TRIAGE_TEST_UNSET_KEY"
-    with pytest.raises(ConfigError, match="tiers.frontier.api_key_env: environment variable TRIAGE_TEST_UNSET_KEY"):
+    with pytest.raises(ConfigError, match=r"tiers\.frontier\.api_key_env: environment variable TRIAGE_TEST_UNSET_KEY"):
         resolve_secrets(parse_settings(config), {})
 
 

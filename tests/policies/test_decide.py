@@ -27,8 +27,12 @@ AUTO = ProfileView("auto", "cheap", "frontier", threshold=0.5)
         (RouteInputs(pinned_tier="backup"), "backup", "pinned", ("cheap", "frontier")),
         (RouteInputs(pinned_tier="lonely"), "lonely", "pinned", ()),
         (RouteInputs(pinned_tier="cheap", profile=AUTO, score=0.99), "cheap", "pinned", ("frontier",)),
-        (RouteInputs(profile=ProfileView("x", "cheap", "backup", 0.1), score=0.3), "backup", "score_above_threshold",
-         ("cheap", "frontier")),
+        (
+            RouteInputs(profile=ProfileView("x", "cheap", "backup", 0.1), score=0.3),
+            "backup",
+            "score_above_threshold",
+            ("cheap", "frontier"),
+        ),
     ],
 )
 def test_decide(inputs: RouteInputs, tier: str, reason: str, fallbacks: tuple[str, ...]) -> None:

@@ -6,7 +6,8 @@
      ├─ InvalidRequest        400     invalid_request_error (bad JSON, bad fields)
      ├─ ModelNotFound         404     invalid_request_error / model_not_found
      ├─ PayloadTooLarge       413     invalid_request_error / request_too_large
-     ├─ NotReady              503     service_unavailable
+     ├─ NotReady              503     service_unavailable / not_ready
+ ├─ ShuttingDown          503     service_unavailable / shutting_down
      └─ UpstreamFailed        502/504 upstream_error / upstream_timeout, or the
                                       upstream's own 4xx passed through
 
@@ -69,6 +70,12 @@ class NotReady(GatewayError):
     status = 503
     type = "service_unavailable"
     code = "not_ready"
+
+
+class ShuttingDown(GatewayError):
+    status = 503
+    type = "service_unavailable"
+    code = "shutting_down"
 
 
 class UpstreamFailed(GatewayError):

@@ -30,6 +30,7 @@ class Runtime:
     routers: dict[str, Router]
     transports: dict[str, Transport]
     ready: bool = False
+    draining: bool = False  # set on SIGTERM: readiness fails and new requests get 503 shutting_down
     notes: list[str] = field(default_factory=list)
 
     async def aclose(self) -> None:

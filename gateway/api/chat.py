@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response, StreamingResponse
 
-from gateway.errors import GatewayError, InvalidRequest, NotReady, PayloadTooLarge
+from gateway.errors import GatewayError, InvalidRequest, NotReady, PayloadTooLarge, ShuttingDown
 from gateway.pipeline import RequestContext, new_request_id
 from gateway.runtime import Runtime
 from gateway.schemas import ChatCompletionRequest
@@ -48,6 +48,8 @@ def _parse(body: bytes) -> tuple[ChatCompletionRequest, dict[str, Any]]:
 @chat_api.post("/v1/chat/completions")
 async def chat_completions(request: Request) -> Response:
     runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    if runtime is not None and runtime.draining:
+        raise ShuttingDown("the gateway is shutting down; retry on another replica")
     if runtime is None or not runtime.ready:
         raise NotReady("the gateway is not ready to serve")
     ctx = RequestContext(request_id=new_request_id(), started=time.perf_counter())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from gateway.errors import NotReady, json_response
+from gateway.errors import NotReady, ShuttingDown, json_response
 
 health_api = APIRouter()
 
@@ -18,6 +18,8 @@ async def healthz() -> Response:
 @health_api.get("/readyz")
 async def readyz(request: Request) -> Response:
     runtime = getattr(request.app.state, "runtime", None)
+    if runtime is not None and runtime.draining:
+        raise ShuttingDown("the gateway is shutting down")
     if runtime is None or not runtime.ready:
         raise NotReady("the gateway is not ready: config, routers or upstream clients are not loaded")
     return json_response(200, {"status": "ready", "routers": sorted(runtime.routers)})

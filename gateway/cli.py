@@ -29,27 +29,22 @@ def _load(path: str | None) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from gateway.app import create_app
     from gateway.runtime import validate_settings
+    from gateway.serve import ServeOptions, run_server
 
     settings = _load(args.config)
     validate_settings(settings)  # fail before binding the port if the config cannot be served
-    host = args.host or settings.listen.host
-    port = args.port or settings.listen.port
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
+    options = ServeOptions(
+        host=args.host or settings.listen.host,
+        port=args.port or settings.listen.port,
         log_level=settings.log_level,
         access_log=args.access_log,
-        loop="auto",
-        http="auto",
-        timeout_graceful_shutdown=30,
+        drain_delay_s=args.drain_delay_s,
+        grace_s=args.grace_s,
     )
-    return 0
+    return run_server(create_app(settings), options)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -89,6 +84,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="override listen.host")
     serve.add_argument("--port", type=int, help="override listen.port")
     serve.add_argument("--access-log", action="store_true", help="log every HTTP request (uvicorn's access log)")
+    serve.add_argument(
+        "--drain-delay-s",
+        type=float,
+        default=5.0,
+        help="on SIGTERM, answer /readyz and new requests with 503 for this long before closing the listener "
+        "(default: 5)",
+    )
+    serve.add_argument(
+        "--grace-s",
+        type=int,
+        default=25,
+        help="then wait this long for in-flight requests and streams to finish (default: 25)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     check = commands.add_parser(

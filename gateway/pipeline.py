@@ -1,61 +1,33 @@
-"""The request path: resolve the model, score, decide, call upstream, account.
+"""The request path: cache lookup, then router, then policy, then upstream, then cache store.
 
-No HTTP here: handlers in ``gateway.api`` parse and serialise; this module works
-on a validated request and the client's raw JSON payload.
+No HTTP here: handlers in ``gateway.api`` parse and serialise; this module works on
+a validated request and the client's raw JSON payload.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from gateway.cache_entry import CacheEntry, StreamAssembler, replay_events
+from gateway.caching import CachePlan, ResponseCache
+from gateway.context import RequestContext
 from gateway.cost import Usage, cost_usd
 from gateway.errors import GatewayError, ModelNotFound, Scrubber, error_body, from_upstream
 from gateway.schemas import ChatCompletionRequest
-from gateway.upstream.base import Chunk, Target, UpstreamError
-from gateway.upstream.caller import CallTrace, StreamStart, UpstreamCaller
+from gateway.upstream.base import Chunk, UpstreamError
+from gateway.upstream.caller import StreamStart, UpstreamCaller
 from policies.decide import decide
 from policies.types import ProfileView, RouteDecision, RouteInputs, TierView
-from routers.base import Router, RouterScore
+from routers.base import Router
 
 log = logging.getLogger("triage.pipeline")
 DONE = b"data: [DONE]\n\n"
-
-
-@dataclass(slots=True)
-class RequestContext:
-    """Everything known about one request as it moves along the path."""
-
-    request_id: str
-    started: float
-    decision: RouteDecision | None = None
-    score: RouterScore | None = None
-    trace: CallTrace = field(default_factory=CallTrace)
-    target: Target | None = None
-    usage: Usage | None = None
-    cost: float | None = None
-
-    def headers(self) -> dict[str, str]:
-        headers = {"x-triage-request-id": self.request_id}
-        if self.score is not None:
-            headers["x-triage-score"] = f"{self.score.value:.4f}"
-        if self.decision is not None:
-            reason = self.decision.detail
-            if self.target is not None and self.target.name != self.decision.tier:
-                reason += f"; fell back from {self.decision.tier} to {self.target.name}"
-            headers["x-triage-reason"] = reason
-        if self.target is not None:
-            headers["x-triage-tier"] = self.target.name
-            headers["x-triage-model"] = self.target.tier.model
-        if self.cost is not None:
-            headers["x-triage-cost-usd"] = f"{self.cost:.8f}"
-        return headers
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,36 +50,36 @@ class StreamOutcome:
     events: AsyncIterator[bytes]
 
 
-def new_request_id() -> str:
-    return "req_" + os.urandom(12).hex()
-
-
 class Pipeline:
-    """Resolves, scores, decides and calls; built once in ``lifespan``."""
+    """Looks up, resolves, scores, decides, calls and stores; built once in ``lifespan``."""
 
     def __init__(
         self,
         profiles: Mapping[str, ProfileRoute],
         caller: UpstreamCaller,
+        cache: ResponseCache,
         scrub: Scrubber,
         deadline_s: float,
     ) -> None:
         self.profiles = dict(profiles)
         self.caller = caller
+        self.cache = cache
         self.scrub = scrub
         self.deadline_s = deadline_s
         self.tiers = {
             name: TierView(name, target.tier.model, target.tier.fallbacks) for name, target in caller.targets.items()
         }
 
+    def check_model(self, model: str) -> None:
+        if model not in self.tiers and model not in self.profiles:
+            known = ", ".join([*self.profiles, *self.tiers])
+            raise ModelNotFound(f"The model '{model}' does not exist; known models: {known}", param="model")
+
     async def route(self, request: ChatCompletionRequest, ctx: RequestContext) -> RouteDecision:
         if request.model in self.tiers:
             ctx.decision = decide(RouteInputs(pinned_tier=request.model), self.tiers)
             return ctx.decision
-        profile = self.profiles.get(request.model)
-        if profile is None:
-            known = ", ".join([*self.profiles, *self.tiers])
-            raise ModelNotFound(f"The model '{request.model}' does not exist; known models: {known}", param="model")
+        profile = self.profiles[request.model]
         messages = [m.model_dump(exclude_none=True) for m in request.messages]
         ctx.score = await profile.router.score(messages)
         ctx.decision = decide(RouteInputs(profile=profile.view, score=ctx.score.value), self.tiers)
@@ -126,33 +98,50 @@ class Pipeline:
         if usage is not None and ctx.target is not None:
             ctx.cost = cost_usd(ctx.target.price, usage)
 
+    async def _lookup(
+        self, request: ChatCompletionRequest, raw: Mapping[str, Any], ctx: RequestContext
+    ) -> tuple[CachePlan, CacheEntry | None]:
+        self.check_model(request.model)
+        plan = self.cache.plan(request, raw, ctx.namespace, ctx.cache_control)
+        entry, ctx.cache_status = await self.cache.lookup(plan)
+        if entry is not None:
+            ctx.tier, ctx.model, ctx.cost, ctx.saved_usd = entry.tier, entry.model, 0.0, entry.cost_usd
+            ctx.usage = Usage.from_body(entry.body.get("usage"))
+        return plan, entry
+
     async def complete(
         self, request: ChatCompletionRequest, raw: Mapping[str, Any], ctx: RequestContext
     ) -> CompletionOutcome:
+        plan, entry = await self._lookup(request, raw, ctx)
+        if entry is not None:
+            return CompletionOutcome(orjson.dumps(entry.body), ctx.headers())
         decision = await self.route(request, ctx)
         deadline = time.monotonic() + self.deadline_s
+        payload = self._payload(raw, stream=False)
         try:
-            target, completion = await self.caller.complete(
-                decision.chain, self._payload(raw, False), deadline, ctx.trace
-            )
+            target, completion = await self.caller.complete(decision.chain, payload, deadline, ctx.trace)
         except UpstreamError as exc:
             raise self._failed(exc, ctx) from None
-        ctx.target = target
+        ctx.answered_by(target)
         self._account(ctx, Usage.from_body(completion.data.get("usage")))
+        await self.cache.save(plan, completion.data, target.name, target.tier.model, ctx.cost)
         body = completion.raw if completion.raw is not None else orjson.dumps(completion.data)
         return CompletionOutcome(body, ctx.headers())
 
     async def stream(
         self, request: ChatCompletionRequest, raw: Mapping[str, Any], ctx: RequestContext
     ) -> StreamOutcome:
+        plan, entry = await self._lookup(request, raw, ctx)
+        if entry is not None:
+            return StreamOutcome(ctx.headers(), _replay(entry, request.include_usage))
         decision = await self.route(request, ctx)
         deadline = time.monotonic() + self.deadline_s
         try:
             start = await self.caller.open_stream(decision.chain, self._payload(raw, True), deadline, ctx.trace)
         except UpstreamError as exc:
             raise self._failed(exc, ctx) from None
-        ctx.target = start.target
-        return StreamOutcome(ctx.headers(), self._events(start, request.include_usage, ctx))
+        ctx.answered_by(start.target)
+        return StreamOutcome(ctx.headers(), self._events(start, request.include_usage, ctx, plan))
 
     def _failed(self, exc: UpstreamError, ctx: RequestContext) -> GatewayError:
         error = from_upstream(exc, self.scrub)
@@ -166,22 +155,32 @@ class Pipeline:
         )
         return error
 
-    async def _events(self, start: StreamStart, include_usage: bool, ctx: RequestContext) -> AsyncIterator[bytes]:
+    async def _events(
+        self, start: StreamStart, include_usage: bool, ctx: RequestContext, plan: CachePlan
+    ) -> AsyncIterator[bytes]:
         """The SSE bytes for the client: the upstream's events, then ``[DONE]``.
 
         A failure after the first byte cannot change the status any more: it becomes
-        an error event, then ``[DONE]``, and the stream closes.
+        an error event, then ``[DONE]``, and the stream closes. Only a stream that
+        completed is stored in the cache.
         """
+        assembler = StreamAssembler() if plan.store else None
         usage: Usage | None = None
         try:
             chunk: Chunk | None = start.first
             while chunk is not None:
                 if chunk.data.get("usage"):
                     usage = Usage.from_body(chunk.data["usage"]) or usage
+                if assembler is not None:
+                    assembler.feed(chunk.data)
                 usage_only = not chunk.data.get("choices") and chunk.data.get("usage")
                 if include_usage or not usage_only:
                     yield b"data: " + chunk.raw + b"\n\n"
                 chunk = await anext(start.rest, None)
+            self._account(ctx, usage)
+            whole = assembler.completion() if assembler is not None else None
+            if whole is not None:
+                await self.cache.save(plan, whole, start.target.name, start.target.tier.model, ctx.cost)
             yield DONE
         except UpstreamError as exc:
             message = self.scrub(exc.message)
@@ -190,7 +189,14 @@ class Pipeline:
             yield b"data: " + orjson.dumps(body) + b"\n\n"
             yield DONE
         finally:
-            self._account(ctx, usage)
+            if ctx.usage is None:
+                self._account(ctx, usage)
             closer = getattr(start.rest, "aclose", None)
             if closer is not None:
                 await closer()
+
+
+async def _replay(entry: CacheEntry, include_usage: bool) -> AsyncIterator[bytes]:
+    for event in replay_events(entry.body, include_usage):
+        yield event
+    yield DONE

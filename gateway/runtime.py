@@ -10,6 +10,8 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from gateway.cache import build_cache
+from gateway.caching import ResponseCache
 from gateway.cost import resolve_price
 from gateway.errors import Scrubber
 from gateway.pipeline import Pipeline, ProfileRoute
@@ -29,6 +31,7 @@ class Runtime:
     pipeline: Pipeline
     routers: dict[str, Router]
     transports: dict[str, Transport]
+    cache: ResponseCache
     ready: bool = False
     draining: bool = False  # set on SIGTERM: readiness fails and new requests get 503 shutting_down
     notes: list[str] = field(default_factory=list)
@@ -37,6 +40,7 @@ class Runtime:
         self.ready = False
         await asyncio.gather(*(r.aclose() for r in self.routers.values()), return_exceptions=True)
         await asyncio.gather(*(t.aclose() for t in self.transports.values()), return_exceptions=True)
+        await self.cache.aclose()
 
 
 def build_targets(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, Target]:
@@ -104,5 +108,7 @@ def build_runtime(settings: Settings, environ: Mapping[str, str] | None = None) 
     }
     transports = build_transports(settings)
     scrub = Scrubber(t.api_key for t in targets.values() if t.api_key)
-    pipeline = Pipeline(profiles, UpstreamCaller(targets, transports), scrub, settings.limits.request_deadline_s)
-    return Runtime(settings=settings, pipeline=pipeline, routers=routers, transports=transports)
+    cache = ResponseCache(build_cache(settings.cache, settings.redis), settings.cache, settings.profiles)
+    caller = UpstreamCaller(targets, transports)
+    pipeline = Pipeline(profiles, caller, cache, scrub, settings.limits.request_deadline_s)
+    return Runtime(settings=settings, pipeline=pipeline, routers=routers, transports=transports, cache=cache)

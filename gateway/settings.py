@@ -85,6 +85,15 @@ class Tier(_Frozen):
         return self.model.split("/", 1)[1] if "/" in self.model else self.model
 
 
+class ProfileCache(_Frozen):
+    """Per-profile overrides of the global ``cache`` section; unset fields inherit it."""
+
+    enabled: bool | None = None
+    ttl_s: int | None = Field(None, ge=1)
+    shared: bool = False  # True: one namespace for every tenant (cross-tenant hits allowed)
+    nondeterministic: bool | None = None  # True: cache even when temperature is not 0
+
+
 class Profile(_Frozen):
     """A client-visible model name: which router scores, and what share goes to the frontier."""
 
@@ -93,10 +102,16 @@ class Profile(_Frozen):
     description: str = ""
     cheap_tier: str = "cheap"
     frontier_tier: str = "frontier"
+    cache: ProfileCache = Field(default_factory=ProfileCache)
 
 
 class RedisSettings(_Frozen):
     url: str | None = None
+    op_timeout_ms: float = Field(50.0, gt=0)  # longest a request waits on one Redis call before bypassing it
+    connect_timeout_ms: float = Field(100.0, gt=0)
+    retry_interval_s: float = Field(1.0, gt=0)  # after a failure, Redis is skipped this long, then probed again
+    warn_interval_s: float = Field(30.0, gt=0)  # at most one "Redis is down" warning per interval
+    max_connections: int = Field(64, ge=1)
 
     @field_validator("url")
     @classmethod
@@ -107,7 +122,12 @@ class RedisSettings(_Frozen):
 
 
 class CacheSettings(_Frozen):
-    ttl_s: int = Field(3600, ge=0)
+    enabled: bool = True
+    ttl_s: int = Field(3600, ge=1)
+    nondeterministic: bool = False  # cache only temperature-0 requests unless a profile opts in
+    max_entry_bytes: int = Field(256 * 1024, gt=0)
+    memory_max_bytes: int = Field(64 * 1024 * 1024, gt=0)  # the embedded LRU's bound (no redis.url)
+    memory_max_entries: int = Field(10000, gt=0)
 
 
 class AuthSettings(_Frozen):

@@ -95,9 +95,9 @@ def redis_server_binary() -> str:
 
 
 @contextlib.contextmanager
-def redis_server(directory: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A real redis-server on a free loopback port, no persistence; yields (url, process)."""
-    port = free_port()
+def redis_server(directory: Path, port: int | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A real redis-server on a loopback port (free unless given), no persistence; yields (url, process)."""
+    port = port or free_port()
     command = [
         redis_server_binary(),
         "--port",

@@ -10,8 +10,10 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response, StreamingResponse
 
+from gateway.cache_key import tenant_namespace
+from gateway.caching import CacheControl
+from gateway.context import RequestContext, new_request_id
 from gateway.errors import GatewayError, InvalidRequest, NotReady, PayloadTooLarge, ShuttingDown
-from gateway.pipeline import RequestContext, new_request_id
 from gateway.runtime import Runtime
 from gateway.schemas import ChatCompletionRequest
 
@@ -52,7 +54,12 @@ async def chat_completions(request: Request) -> Response:
         raise ShuttingDown("the gateway is shutting down; retry on another replica")
     if runtime is None or not runtime.ready:
         raise NotReady("the gateway is not ready to serve")
-    ctx = RequestContext(request_id=new_request_id(), started=time.perf_counter())
+    ctx = RequestContext(
+        request_id=new_request_id(),
+        started=time.perf_counter(),
+        namespace=tenant_namespace(request.headers.get("authorization")),
+        cache_control=CacheControl.parse(request.headers.get("cache-control")),
+    )
     request.state.request_id = ctx.request_id
     try:
         chat, raw = _parse(await _read_body(request, runtime.settings.limits.max_body_bytes))

@@ -22,4 +22,6 @@ async def readyz(request: Request) -> Response:
         raise ShuttingDown("the gateway is shutting down")
     if runtime is None or not runtime.ready:
         raise NotReady("the gateway is not ready: config, routers or upstream clients are not loaded")
-    return json_response(200, {"status": "ready", "routers": sorted(runtime.routers)})
+    store = runtime.cache.store
+    cache = {"backend": store.backend, "state": store.state}
+    return json_response(200, {"status": "ready", "routers": sorted(runtime.routers), "cache": cache})

@@ -1,0 +1,116 @@
+"""Running the gateway under uvicorn with a graceful, load-balancer-friendly shutdown.
+
+On SIGTERM (or Ctrl-C) the server does not stop at once::
+
+    signal ──► draining: /readyz 503, new chat requests 503 ``shutting_down``;
+               the listener stays open for ``drain_delay_s`` so load balancers
+               see the pod go unready and stop sending
+           ──► uvicorn's shutdown: stop accepting, let in-flight requests and
+               streams finish for up to ``grace_s``, cancel what is left
+           ──► lifespan shutdown (transports and routers closed), exit 0
+
+A second Ctrl-C skips the rest of the drain delay; a third forces the exit. uvicorn's
+own handlers would re-raise the signal after a clean shutdown (exit status 143);
+these handlers end with status 0, which is what an orchestrator expects from a
+graceful stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import FrameType
+
+import uvicorn
+from fastapi import FastAPI
+
+log = logging.getLogger("triage.serve")
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    """Where to listen and how to stop."""
+
+    host: str
+    port: int
+    log_level: str = "info"
+    access_log: bool = False
+    drain_delay_s: float = 5.0
+    grace_s: int = 25
+
+
+class DrainingServer(uvicorn.Server):
+    """A uvicorn server whose stop signals drain the app before shutting down."""
+
+    def __init__(self, config: uvicorn.Config, app: FastAPI, drain_delay_s: float) -> None:
+        super().__init__(config)
+        self._app = app
+        self._drain_delay_s = drain_delay_s
+        self._drain_task: asyncio.Task[None] | None = None
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Handle the stop signals on the event loop, and do not re-raise them afterwards."""
+        loop = asyncio.get_running_loop()
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, self.on_signal, sig)
+        try:
+            yield
+        finally:
+            for sig in STOP_SIGNALS:
+                loop.remove_signal_handler(sig)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.on_signal(signal.Signals(sig))
+
+    def on_signal(self, sig: signal.Signals) -> None:
+        if self._drain_task is None and not self.should_exit:
+            self._drain_task = asyncio.get_running_loop().create_task(self._drain(sig))
+        elif not self.should_exit:
+            log.warning("%s again: skipping the rest of the drain delay", sig.name)
+            self.should_exit = True
+        elif sig == signal.SIGINT:
+            log.warning("SIGINT again: not waiting for in-flight requests")
+            self.force_exit = True
+
+    async def _drain(self, sig: signal.Signals) -> None:
+        runtime = getattr(self._app.state, "runtime", None)
+        if runtime is None or not self.started:
+            log.info("%s before the gateway was serving: stopping", sig.name)
+            self.should_exit = True
+            return
+        runtime.ready = False
+        runtime.draining = True
+        log.info(
+            "%s: draining; /readyz answers 503 and new requests are refused for %.1fs, "
+            "then in-flight requests get up to %ss to finish",
+            sig.name,
+            self._drain_delay_s,
+            self.config.timeout_graceful_shutdown,
+        )
+        await asyncio.sleep(self._drain_delay_s)
+        self.should_exit = True
+
+
+def run_server(app: FastAPI, options: ServeOptions) -> int:
+    """Serve ``app`` until a stop signal, drain, and return the exit status (0 on a clean stop)."""
+    config = uvicorn.Config(
+        app,
+        host=options.host,
+        port=options.port,
+        log_level=options.log_level,
+        access_log=options.access_log,
+        loop="auto",
+        http="auto",
+        lifespan="on",
+        timeout_graceful_shutdown=options.grace_s,
+    )
+    server = DrainingServer(config, app, options.drain_delay_s)
+    server.run()
+    return 0

@@ -142,3 +142,34 @@ def test_cache_control_parsing(header: str | None, expected: tuple[bool, bool, f
 
     control = CacheControl.parse(header)
     assert (control.no_cache, control.no_store, control.max_age_s) == expected
+
+
+# Keeps the (single-threaded) server busy for ARGV[1] microseconds: a slow Redis.
+BUSY_LUA = """
+local start = redis.call('TIME')
+while true do
+  local now = redis.call('TIME')
+  if (now[1] - start[1]) * 1000000 + (now[2] - start[2]) > tonumber(ARGV[1]) then return 1 end
+end
+"""
+
+
+async def test_slow_redis_times_out_and_is_bypassed(redis_url: str) -> None:
+    import redis.asyncio as redis
+
+    cache = RedisCache(RedisSettings(url=redis_url, op_timeout_ms=50, retry_interval_s=0.2))
+    blocker = redis.Redis.from_url(redis_url)
+    try:
+        assert await cache.set("triage:test:slow", b"v", ttl_s=10)
+        sleeping = asyncio.create_task(blocker.eval(BUSY_LUA, 0, 600_000))
+        await asyncio.sleep(0.05)  # the server is now busy for 0.6 s
+        started = time.perf_counter()
+        assert await cache.get("triage:test:slow") is None
+        assert time.perf_counter() - started < 0.3, "a slow Redis must not hold the request"
+        assert cache.state == "down"
+        await sleeping
+        await asyncio.sleep(0.25)
+        assert await cache.get("triage:test:slow") == b"v", "the cache comes back by itself"
+    finally:
+        await blocker.aclose()
+        await cache.aclose()

@@ -5,8 +5,9 @@ Run time needs only onnxruntime, tokenizers and numpy. The encoder reads the fir
 its output is the mean-pooled, L2-normalised sentence embedding (pooling is inside the
 ONNX graph, see ``routers.training.export_encoder``). One prompt costs ~10 ms of CPU, so
 inference never runs on the event loop: single requests go through a micro-batcher
-(collect for at most ``max_wait_s`` or ``max_batch`` requests, then one batch on a
-single worker thread).
+that runs one batch at a time on a single worker thread. A lone request runs at once;
+when several are waiting, it collects for at most ``max_wait_s`` (2 ms) or ``max_batch``
+(16) requests; requests that arrive while a batch runs form the next batch.
 """
 
 from __future__ import annotations
@@ -90,13 +91,21 @@ class MicroBatcher:
         loop = asyncio.get_running_loop()
         while True:
             batch = [await queue.get()]
+            await asyncio.sleep(0)  # let requests started in the same tick enqueue
+            self._drain(queue, batch)
             deadline = loop.time() + self.max_wait_s
-            while len(batch) < self.max_batch and (left := deadline - loop.time()) > 0:
+            # A lone request runs at once; under concurrency, collect for at most max_wait_s.
+            while 1 < len(batch) < self.max_batch and (left := deadline - loop.time()) > 0:
                 try:
                     batch.append(await asyncio.wait_for(queue.get(), left))
                 except TimeoutError:
                     break
+                self._drain(queue, batch)
             await self._settle(batch)
+
+    def _drain(self, queue: asyncio.Queue[tuple[str, asyncio.Future[float]]], batch: list[Any]) -> None:
+        while len(batch) < self.max_batch and not queue.empty():
+            batch.append(queue.get_nowait())
 
     async def _settle(self, batch: list[tuple[str, asyncio.Future[float]]]) -> None:
         try:

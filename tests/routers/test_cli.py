@@ -64,11 +64,16 @@ def test_unknown_router_is_rejected_by_the_parser() -> None:
 @pytest.mark.parametrize("router", ["ngram", pytest.param("ensemble", marks=pytest.mark.model)])
 def test_eval_reproduces_the_card(tmp_path: Path, router: str) -> None:
     metrics_file = tmp_path / "m.json"
-    plot = tmp_path / "curve.png"
+    plot: Path | None = tmp_path / "curve.png"
     argv = ["eval", "--router", router, "--router", "random", "--data", str(DEV), "--json", str(metrics_file)]
-    pytest.importorskip("matplotlib")
-    assert _run(*argv, "--plot", str(plot)) == 0
-    assert plot.stat().st_size > 10_000
+    try:  # the plot needs matplotlib (the dev extra); the numbers must match without it too
+        import matplotlib  # noqa: F401
+
+        argv += ["--plot", str(plot)]
+    except ImportError:
+        plot = None
+    assert _run(*argv) == 0
+    assert plot is None or plot.stat().st_size > 10_000
     got = json.loads(metrics_file.read_text())[router]
     card = load_card(ARTIFACTS_DIR / router)["dev"]["metrics"]
     for source in ("all", "mmlu", "gsm8k"):

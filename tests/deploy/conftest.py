@@ -1,0 +1,47 @@
+"""Fixtures for the deploy tests: manifests rendered by the real ``kubectl kustomize``."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.procs import ROOT
+
+K8S = ROOT / "deploy" / "k8s"
+OVERLAYS = ("dev", "prod")
+KUSTOMIZATIONS = ("base", *(f"overlays/{name}" for name in OVERLAYS))
+
+
+def kustomize(directory: Path) -> list[dict[str, Any]]:
+    """``kubectl kustomize DIRECTORY``, parsed into manifests (skips the test when kubectl is absent)."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed: cannot render the kustomizations")
+    done = subprocess.run([kubectl, "kustomize", str(directory)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, f"kubectl kustomize {directory} failed:\n{done.stderr}"
+    return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+
+
+@pytest.fixture(scope="session", params=OVERLAYS)
+def overlay(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]:
+    """(name, manifests) for each overlay."""
+    name: str = request.param
+    return name, kustomize(K8S / "overlays" / name)
+
+
+def only(manifests: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:
+    """The one manifest of ``kind`` (and ``name``)."""
+    found = [m for m in manifests if m["kind"] == kind and (name is None or m["metadata"]["name"] == name)]
+    assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
+    return found[0]
+
+
+def gateway_container(manifests: list[dict[str, Any]]) -> dict[str, Any]:
+    deployment = only(manifests, "Deployment", "triage")
+    container: dict[str, Any] = deployment["spec"]["template"]["spec"]["containers"][0]
+    return container

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from gateway.api import chat, health, models
+from gateway.api import chat, health, metrics, models
 from gateway.errors import install_handlers
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import Settings
@@ -47,4 +47,5 @@ def create_app(settings: Settings, environ: Mapping[str, str] | None = None) -> 
     app.include_router(chat.chat_api)
     app.include_router(models.models_api)
     app.include_router(health.health_api)
+    app.include_router(metrics.metrics_api)
     return app

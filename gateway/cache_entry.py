@@ -95,6 +95,14 @@ class StreamAssembler:
         if choice.get("finish_reason"):
             state.finish_reason = choice["finish_reason"]
 
+    def text(self) -> str:
+        """Everything generated so far (content and tool-call arguments), for counting tokens."""
+        parts: list[str] = []
+        for state in self._choices.values():
+            parts.extend(state.content)
+            parts.extend(c["function"]["name"] + c["function"]["arguments"] for c in state.tool_calls.values())
+        return "".join(parts)
+
     def completion(self) -> dict[str, Any] | None:
         """The assembled ``chat.completion``; ``None`` if a choice never finished."""
         if not self._choices or any(c.finish_reason is None for c in self._choices.values()):

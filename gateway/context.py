@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from gateway.caching import CacheControl, CacheStatus
 from gateway.cost import Usage
+from gateway.settings import Price
 from gateway.upstream.base import Target
 from gateway.upstream.caller import CallTrace
 from policies.types import RouteDecision
@@ -21,6 +22,8 @@ def new_request_id() -> str:
 class RequestContext:
     request_id: str
     started: float
+    profile: str = "unknown"  # the model the client named, once known to be a profile or tier (a metric label)
+    stream: bool = False
     namespace: str = "anon"  # the tenant's cache namespace
     cache_control: CacheControl = field(default_factory=CacheControl)
     cache_status: CacheStatus | None = None
@@ -33,6 +36,10 @@ class RequestContext:
     usage: Usage | None = None
     cost: float | None = None
     saved_usd: float = 0.0  # what a cache hit saved: the cost of the call it replaced
+    frontier_price: Price | None = None  # the counterfactual: this request's frontier tier's prices
+    savings_usd: float = 0.0  # frontier price of the same tokens minus what was spent
+    first_byte_s: float | None = None  # streams: seconds from request start to the first event sent
+    interrupted: bool = False  # a stream that broke after its first byte
 
     def answered_by(self, target: Target) -> None:
         self.target, self.tier, self.model = target, target.name, target.tier.model

@@ -20,6 +20,7 @@ from gateway.context import RequestContext
 from gateway.cost import Usage, cost_usd
 from gateway.errors import GatewayError, ModelNotFound, Scrubber, error_body, from_upstream
 from gateway.schemas import ChatCompletionRequest
+from gateway.tokens import TokenCounter
 from gateway.upstream.base import Chunk, UpstreamError
 from gateway.upstream.caller import StreamStart, UpstreamCaller
 from policies.decide import decide
@@ -60,7 +61,9 @@ class Pipeline:
         cache: ResponseCache,
         scrub: Scrubber,
         deadline_s: float,
+        counter: TokenCounter,
     ) -> None:
+        self.counter = counter
         self.profiles = dict(profiles)
         self.caller = caller
         self.cache = cache
@@ -70,10 +73,17 @@ class Pipeline:
             name: TierView(name, target.tier.model, target.tier.fallbacks) for name, target in caller.targets.items()
         }
 
-    def check_model(self, model: str) -> None:
-        if model not in self.tiers and model not in self.profiles:
+    def check_model(self, model: str, ctx: RequestContext) -> None:
+        """Reject an unknown model; note the profile label and the counterfactual frontier price."""
+        if model in self.profiles:
+            frontier = self.profiles[model].view.frontier_tier
+        elif model in self.tiers:
+            frontier = "frontier"
+        else:
             known = ", ".join([*self.profiles, *self.tiers])
             raise ModelNotFound(f"The model '{model}' does not exist; known models: {known}", param="model")
+        ctx.profile = model
+        ctx.frontier_price = self.caller.targets[frontier].price
 
     async def route(self, request: ChatCompletionRequest, ctx: RequestContext) -> RouteDecision:
         if request.model in self.tiers:
@@ -94,19 +104,32 @@ class Pipeline:
         return payload
 
     def _account(self, ctx: RequestContext, usage: Usage | None) -> None:
+        """Cost and savings of what was produced; savings never go below 0 (a counter)."""
         ctx.usage = usage
         if usage is not None and ctx.target is not None:
             ctx.cost = cost_usd(ctx.target.price, usage)
+            if ctx.frontier_price is not None:
+                ctx.savings_usd = max(cost_usd(ctx.frontier_price, usage) - ctx.cost, 0.0)
+
+    def _usage(self, request: ChatCompletionRequest, reported: object, produced: str) -> Usage:
+        """The upstream's usage, else tiktoken's count of the prompt and what was produced."""
+        usage = Usage.from_body(reported)
+        if usage is None:
+            messages = [m.model_dump(exclude_none=True) for m in request.messages]
+            usage = self.counter.usage(messages, produced)
+        return usage
 
     async def _lookup(
         self, request: ChatCompletionRequest, raw: Mapping[str, Any], ctx: RequestContext
     ) -> tuple[CachePlan, CacheEntry | None]:
-        self.check_model(request.model)
+        self.check_model(request.model, ctx)
         plan = self.cache.plan(request, raw, ctx.namespace, ctx.cache_control)
         entry, ctx.cache_status = await self.cache.lookup(plan)
         if entry is not None:
             ctx.tier, ctx.model, ctx.cost, ctx.saved_usd = entry.tier, entry.model, 0.0, entry.cost_usd
             ctx.usage = Usage.from_body(entry.body.get("usage"))
+            if ctx.usage is not None and ctx.frontier_price is not None:
+                ctx.savings_usd = cost_usd(ctx.frontier_price, ctx.usage)
         return plan, entry
 
     async def complete(
@@ -123,7 +146,7 @@ class Pipeline:
         except UpstreamError as exc:
             raise self._failed(exc, ctx) from None
         ctx.answered_by(target)
-        self._account(ctx, Usage.from_body(completion.data.get("usage")))
+        self._account(ctx, self._usage(request, completion.data.get("usage"), _completion_text(completion.data)))
         await self.cache.save(plan, completion.data, target.name, target.tier.model, ctx.cost)
         body = completion.raw if completion.raw is not None else orjson.dumps(completion.data)
         return CompletionOutcome(body, ctx.headers())
@@ -141,7 +164,7 @@ class Pipeline:
         except UpstreamError as exc:
             raise self._failed(exc, ctx) from None
         ctx.answered_by(start.target)
-        return StreamOutcome(ctx.headers(), self._events(start, request.include_usage, ctx, plan))
+        return StreamOutcome(ctx.headers(), self._events(start, request, ctx, plan))
 
     def _failed(self, exc: UpstreamError, ctx: RequestContext) -> GatewayError:
         error = from_upstream(exc, self.scrub)
@@ -156,33 +179,36 @@ class Pipeline:
         return error
 
     async def _events(
-        self, start: StreamStart, include_usage: bool, ctx: RequestContext, plan: CachePlan
+        self, start: StreamStart, request: ChatCompletionRequest, ctx: RequestContext, plan: CachePlan
     ) -> AsyncIterator[bytes]:
         """The SSE bytes for the client: the upstream's events, then ``[DONE]``.
 
         A failure after the first byte cannot change the status any more: it becomes
-        an error event, then ``[DONE]``, and the stream closes. Only a stream that
-        completed is stored in the cache.
+        an error event, then ``[DONE]``, and the stream closes. Usage comes from the
+        upstream's usage chunk; a stream cut before it is charged for what was produced
+        (counted with tiktoken). Only a stream that completed is stored in the cache.
         """
-        assembler = StreamAssembler() if plan.store else None
-        usage: Usage | None = None
+        assembler = StreamAssembler()
+        reported: object = None
         try:
             chunk: Chunk | None = start.first
             while chunk is not None:
                 if chunk.data.get("usage"):
-                    usage = Usage.from_body(chunk.data["usage"]) or usage
-                if assembler is not None:
-                    assembler.feed(chunk.data)
+                    reported = chunk.data["usage"]
+                assembler.feed(chunk.data)
                 usage_only = not chunk.data.get("choices") and chunk.data.get("usage")
-                if include_usage or not usage_only:
+                if request.include_usage or not usage_only:
+                    if ctx.first_byte_s is None:
+                        ctx.first_byte_s = time.perf_counter() - ctx.started
                     yield b"data: " + chunk.raw + b"\n\n"
                 chunk = await anext(start.rest, None)
-            self._account(ctx, usage)
-            whole = assembler.completion() if assembler is not None else None
+            self._account(ctx, self._usage(request, reported, assembler.text()))
+            whole = assembler.completion() if plan.store else None
             if whole is not None:
                 await self.cache.save(plan, whole, start.target.name, start.target.tier.model, ctx.cost)
             yield DONE
         except UpstreamError as exc:
+            ctx.interrupted = True
             message = self.scrub(exc.message)
             log.warning("request %s: stream broke after it started: %s", ctx.request_id, message)
             body = error_body(f"upstream stream failed: {message}", "upstream_error", None, "stream_interrupted")
@@ -190,10 +216,21 @@ class Pipeline:
             yield DONE
         finally:
             if ctx.usage is None:
-                self._account(ctx, usage)
+                self._account(ctx, self._usage(request, reported, assembler.text()))
             closer = getattr(start.rest, "aclose", None)
             if closer is not None:
                 await closer()
+
+
+def _completion_text(body: Mapping[str, Any]) -> str:
+    parts: list[str] = []
+    for choice in body.get("choices") or ():
+        message = choice.get("message") or {}
+        parts.append(message.get("content") or "")
+        for call in message.get("tool_calls") or ():
+            function = call.get("function") or {}
+            parts.append(str(function.get("name", "")) + str(function.get("arguments", "")))
+    return "".join(parts)
 
 
 async def _replay(entry: CacheEntry, include_usage: bool) -> AsyncIterator[bytes]:

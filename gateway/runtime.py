@@ -10,10 +10,13 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from gateway.accounting import record
 from gateway.cache import build_cache
 from gateway.caching import ResponseCache
+from gateway.context import RequestContext
 from gateway.cost import resolve_price
 from gateway.errors import Scrubber
+from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline, ProfileRoute
 from gateway.settings import ConfigError, Settings, resolve_secrets
 from gateway.upstream.base import Target, Transport
@@ -32,9 +35,14 @@ class Runtime:
     routers: dict[str, Router]
     transports: dict[str, Transport]
     cache: ResponseCache
+    metrics: Metrics
     ready: bool = False
     draining: bool = False  # set on SIGTERM: readiness fails and new requests get 503 shutting_down
     notes: list[str] = field(default_factory=list)
+
+    def record(self, ctx: RequestContext, status: int) -> None:
+        store = self.cache.store
+        record(self.metrics, ctx, status, store.backend, store.state == "ok")
 
     async def aclose(self) -> None:
         self.ready = False
@@ -110,5 +118,11 @@ def build_runtime(settings: Settings, environ: Mapping[str, str] | None = None) 
     scrub = Scrubber(t.api_key for t in targets.values() if t.api_key)
     cache = ResponseCache(build_cache(settings.cache, settings.redis), settings.cache, settings.profiles)
     caller = UpstreamCaller(targets, transports)
-    pipeline = Pipeline(profiles, caller, cache, scrub, settings.limits.request_deadline_s)
-    return Runtime(settings=settings, pipeline=pipeline, routers=routers, transports=transports, cache=cache)
+    from gateway.tokens import TokenCounter
+
+    pipeline = Pipeline(profiles, caller, cache, scrub, settings.limits.request_deadline_s, TokenCounter())
+    metrics = Metrics()
+    metrics.set_targets((name, profile.frontier_share) for name, profile in settings.profiles.items())
+    return Runtime(
+        settings=settings, pipeline=pipeline, routers=routers, transports=transports, cache=cache, metrics=metrics
+    )

@@ -85,6 +85,7 @@ def e2e_config(sim_url: str, transport: str) -> dict[str, Any]:
         "profiles": {
             "auto": {"router": "heuristic", "frontier_share": 0.3},
             "all-frontier": {"router": "heuristic", "frontier_share": 1.0},
+            "all-cheap": {"router": "heuristic", "frontier_share": 0.0},
             "dead-frontier": {"router": "heuristic", "frontier_share": 1.0, "frontier_tier": "dead"},
         },
         "limits": {"max_body_bytes": 65536},

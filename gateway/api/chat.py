@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -63,12 +64,26 @@ async def chat_completions(request: Request) -> Response:
     request.state.request_id = ctx.request_id
     try:
         chat, raw = _parse(await _read_body(request, runtime.settings.limits.max_body_bytes))
+        ctx.stream = chat.stream
         if chat.stream:
             outcome = await runtime.pipeline.stream(chat, raw, ctx)
             headers = {**outcome.headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-            return StreamingResponse(outcome.events, media_type="text/event-stream", headers=headers)
+            return StreamingResponse(
+                _recorded(outcome.events, runtime, ctx), media_type="text/event-stream", headers=headers
+            )
         result = await runtime.pipeline.complete(chat, raw, ctx)
     except GatewayError as exc:
         exc.headers.setdefault("x-triage-request-id", ctx.request_id)
+        runtime.record(ctx, exc.status)
         raise
+    runtime.record(ctx, 200)
     return Response(result.body, media_type="application/json", headers=result.headers)
+
+
+async def _recorded(events: AsyncIterator[bytes], runtime: Runtime, ctx: RequestContext) -> AsyncIterator[bytes]:
+    """Pass a stream through and record it once it ended (or the client went away)."""
+    try:
+        async for event in events:
+            yield event
+    finally:
+        runtime.record(ctx, 200)

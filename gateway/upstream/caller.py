@@ -29,13 +29,17 @@ class CallTrace:
     """What happened on the way to an answer: for headers, logs and metrics."""
 
     attempts: int = 0
-    tiers: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    tiers: list[str] = field(default_factory=list)  # each tier tried, in order
+    calls: list[str] = field(default_factory=list)  # the tier of each attempt, in order
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (tier, error kind) of each failed attempt
     upstream_s: float = 0.0
 
     @property
     def retries(self) -> int:
         return max(self.attempts - len(self.tiers), 0)
+
+    def retries_by_tier(self) -> dict[str, int]:
+        return {tier: self.calls.count(tier) - 1 for tier in self.tiers if self.calls.count(tier) > 1}
 
     @property
     def fallbacks(self) -> int:
@@ -130,11 +134,12 @@ class UpstreamCaller:
                 if remaining <= 0:
                     raise UpstreamError("timeout", f"{target.name}: request deadline passed")
                 trace.attempts += 1
+                trace.calls.append(target.name)
                 started = time.perf_counter()
                 try:
                     return await call(target, min(target.tier.timeout_s, remaining))
                 except UpstreamError as exc:
-                    trace.errors.append(exc.kind)
+                    trace.errors.append((target.name, exc.kind))
                     raise
                 finally:
                     trace.upstream_s += time.perf_counter() - started

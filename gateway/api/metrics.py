@@ -1,0 +1,19 @@
+"""``GET /metrics``: the Prometheus exposition of the app's registry."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
+
+metrics_api = APIRouter()
+
+
+@metrics_api.get("/metrics")
+async def metrics(request: Request) -> Response:
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        return Response(b"", media_type=CONTENT_TYPE_LATEST)
+    store = runtime.cache.store
+    runtime.metrics.cache_up.labels(store.backend).set(1 if store.state == "ok" else 0)
+    return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)

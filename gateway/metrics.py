@@ -1,0 +1,110 @@
+"""Every Prometheus metric, defined once, on a registry owned by the app (no globals).
+
+Labels are bounded: profile and tier names come from the config (an unknown model is
+``unknown``), models from the tiers, reasons and error kinds from fixed sets. Never a
+prompt, a user or a key. One uvicorn worker per process (and per pod): scale with
+replicas, so no multiprocess registry is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+FAST_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
+SCORE_BUCKETS = tuple(i / 20 for i in range(1, 21))
+
+
+class Metrics:
+    """The gateway's metrics on one registry."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter(
+            "triage_requests",
+            "Chat requests answered, by outcome.",
+            ["profile", "tier", "status_class", "cache"],
+            registry=r,
+        )
+        self.request_duration = Histogram(
+            "triage_request_duration_seconds",
+            "Whole request, first byte in to last byte out.",
+            ["profile", "stream"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.overhead = Histogram(
+            "triage_gateway_overhead_seconds",
+            "Request duration minus time spent waiting on upstreams.",
+            ["stream"],
+            buckets=(*FAST_BUCKETS, 0.5, 1.0),
+            registry=r,
+        )
+        self.ttft = Histogram(
+            "triage_time_to_first_token_seconds",
+            "Streams: request start to the first event sent.",
+            ["tier"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.upstream_latency = Histogram(
+            "triage_upstream_latency_seconds",
+            "Time spent on upstream calls per request (all attempts).",
+            ["tier"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.router_score = Histogram(
+            "triage_router_score", "Router scores, P(frontier needed).", ["router"], buckets=SCORE_BUCKETS, registry=r
+        )
+        self.router_latency = Histogram(
+            "triage_router_latency_seconds", "Time to score one request.", ["router"], buckets=FAST_BUCKETS, registry=r
+        )
+        self.decisions = Counter(
+            "triage_route_decisions",
+            "Route decisions by chosen tier and reason.",
+            ["profile", "tier", "reason"],
+            registry=r,
+        )
+        self.tokens = Counter(
+            "triage_tokens", "Tokens by model and direction (input, output).", ["model", "direction"], registry=r
+        )
+        self.cost = Counter("triage_cost_usd", "Spend in USD, priced per tier.", ["tier", "model"], registry=r)
+        self.savings = Counter(
+            "triage_savings_usd",
+            "USD saved against sending the same tokens to the frontier tier (tier=cache for cache hits).",
+            ["tier"],
+            registry=r,
+        )
+        self.frontier_target = Gauge(
+            "triage_frontier_share_target", "Each profile's configured frontier share.", ["profile"], registry=r
+        )
+        self.cache_requests = Counter(
+            "triage_cache_requests", "Cache outcomes (hit, miss, bypass).", ["result"], registry=r
+        )
+        self.cache_saved = Counter(
+            "triage_cache_saved_usd", "USD that cache hits saved (the cost of the original call).", registry=r
+        )
+        self.cache_up = Gauge(
+            "triage_cache_up", "1 if the cache store answers, 0 while it is bypassed.", ["backend"], registry=r
+        )
+        self.retries = Counter("triage_upstream_retries", "Retried upstream attempts.", ["tier"], registry=r)
+        self.fallbacks = Counter(
+            "triage_fallbacks",
+            "Requests answered by another tier than the decided one.",
+            ["from_tier", "to_tier"],
+            registry=r,
+        )
+        self.upstream_errors = Counter(
+            "triage_upstream_errors", "Failed upstream attempts by kind.", ["tier", "kind"], registry=r
+        )
+        self.stream_interruptions = Counter(
+            "triage_stream_interruptions", "Streams that broke after their first byte.", ["tier"], registry=r
+        )
+
+    def set_targets(self, shares: Iterable[tuple[str, float]]) -> None:
+        for profile, share in shares:
+            self.frontier_target.labels(profile).set(share)

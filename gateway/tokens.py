@@ -1,0 +1,47 @@
+"""Counting tokens with tiktoken when an upstream does not report usage.
+
+Upstream usage is the truth and always preferred (streams always ask for it). This
+counter prices what has no usage: a stream cut before its usage chunk, or an
+upstream that never reports usage. The encoding is loaded once, at start-up, from
+the files litellm ships (``TIKTOKEN_CACHE_DIR``, set by the CLI), so no network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from gateway.cost import Usage
+
+PER_MESSAGE_TOKENS = 3  # OpenAI's chat framing: role and separators per message
+REPLY_PRIMING_TOKENS = 3
+
+
+class TokenCounter:
+    def __init__(self, encoding: str = "cl100k_base") -> None:
+        import tiktoken
+
+        self._encoding = tiktoken.get_encoding(encoding)
+
+    def count(self, text: str) -> int:
+        return len(self._encoding.encode(text, disallowed_special=()))
+
+    def prompt_tokens(self, messages: Iterable[Mapping[str, Any]]) -> int:
+        total = REPLY_PRIMING_TOKENS
+        for message in messages:
+            total += PER_MESSAGE_TOKENS + self.count(_text(message.get("content")))
+            for call in message.get("tool_calls") or ():
+                function = call.get("function") or {}
+                total += self.count(str(function.get("name", ""))) + self.count(str(function.get("arguments", "")))
+        return total
+
+    def usage(self, messages: Iterable[Mapping[str, Any]], completion_text: str) -> Usage:
+        return Usage(self.prompt_tokens(messages), self.count(completion_text))
+
+
+def _text(content: object) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, Mapping))
+    return ""

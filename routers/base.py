@@ -19,7 +19,7 @@ What a router sees (``prompt_text``, the "view" of a conversation):
 
 So a single user turn is scored exactly as the training prompts were, and long pasted
 documents or tool results cost at most a few thousand characters. Encoders cap again in
-tokens: ``embedding`` reads the first 128 tokens of the view, ``static`` the first 512.
+tokens: ``embedding`` reads the first 96 tokens of the view, ``static`` the first 512.
 """
 
 from __future__ import annotations

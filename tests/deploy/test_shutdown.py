@@ -150,3 +150,14 @@ def test_sigint_when_idle_exits_zero_after_the_drain_delay(slow_sim: str, tmp_pa
         assert time.monotonic() - signalled >= 0.5
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"{url}/healthz", timeout=1)
+
+
+def test_a_second_signal_skips_the_rest_of_the_drain_delay(slow_sim: str, tmp_path: Path) -> None:
+    with (
+        serving(slow_sim, tmp_path, ["--drain-delay-s", "60"]) as (url, process),
+        httpx.Client(base_url=url, timeout=5) as client,
+    ):
+        process.send_signal(signal.SIGTERM)
+        assert _until_not_ready(client, timeout_s=5).status_code == 503
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0

@@ -2,35 +2,91 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from routers.calibration import Calibration
+
+BreakerState = Literal["closed", "open", "half_open"]
+Capability = Literal["tools", "images", "json_schema"]
+ALL_CAPABILITIES: frozenset[str] = frozenset({"tools", "images", "json_schema"})
 
 
 @dataclass(frozen=True, slots=True)
 class TierView:
-    """What a policy knows of a tier: its name, model and configured fallbacks."""
+    """What a policy knows of a tier."""
 
     name: str
     model: str
     fallbacks: tuple[str, ...] | None = None
+    context_window: int = 1 << 30
+    capabilities: frozenset[str] = ALL_CAPABILITIES
+    input_per_mtok: float = 0.0
+    output_per_mtok: float = 0.0
+
+    def estimate_usd(self, prompt_tokens: int, output_tokens: int) -> float:
+        return (prompt_tokens * self.input_per_mtok + output_tokens * self.output_per_mtok) / 1e6
 
 
 @dataclass(frozen=True, slots=True)
 class ProfileView:
-    """A routing profile reduced to what the threshold policy needs."""
+    """A routing profile as policies see it."""
 
     name: str
     cheap_tier: str
     frontier_tier: str
     threshold: float
+    frontier_share: float = 0.0
+    calibration: Calibration | None = None  # to recompute the threshold when a budget shrinks the share
+    over_budget: Literal["degrade", "reject"] = "degrade"
+
+    def threshold_for(self, share: float) -> float:
+        if self.calibration is None or share == self.frontier_share:
+            return self.threshold
+        return self.calibration.threshold_for_share(share)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFacts:
+    """What the request needs: its size and the features it uses."""
+
+    prompt_tokens: int = 0
+    max_output_tokens: int = 256  # the request's max tokens, or the expected output when it sets none
+    features: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetSnapshot:
+    """Spend in the current window of one budget, read from the shared store."""
+
+    scope: str
+    limit_usd: float
+    spent_usd: float
+    soft_fraction: float = 0.8  # from here to the limit, the frontier share shrinks linearly to 0
+
+    @property
+    def share_factor(self) -> float:
+        """1 below the soft limit, falling linearly to 0 at the limit."""
+        soft = self.limit_usd * self.soft_fraction
+        if self.spent_usd <= soft:
+            return 1.0
+        return max(0.0, (self.limit_usd - self.spent_usd) / max(self.limit_usd - soft, 1e-12))
+
+    def affords(self, cost_usd: float) -> bool:
+        return self.spent_usd + cost_usd <= self.limit_usd
 
 
 @dataclass(frozen=True, slots=True)
 class RouteInputs:
-    """One request as policies see it: a pinned tier, or a profile and a score."""
+    """One request as policies see it."""
 
     pinned_tier: str | None = None
     profile: ProfileView | None = None
     score: float | None = None
+    facts: RequestFacts = field(default_factory=RequestFacts)
+    budgets: tuple[BudgetSnapshot, ...] = ()
+    health: Mapping[str, BreakerState] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +110,23 @@ class RouteDecision:
 
 class NoEligibleRoute(ValueError):
     """No tier can serve the request."""
+
+    code = "no_eligible_route"
+
+
+class ContextTooLong(NoEligibleRoute):
+    """The prompt plus the requested output fits no tier's context window."""
+
+    code = "context_length_exceeded"
+
+
+class UnsupportedFeature(NoEligibleRoute):
+    """No tier has every feature the request uses."""
+
+    code = "unsupported_feature"
+
+
+class BudgetExceeded(NoEligibleRoute):
+    """Even the cheapest eligible tier would overspend a budget."""
+
+    code = "budget_exceeded"

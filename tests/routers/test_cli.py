@@ -61,7 +61,9 @@ def test_unknown_router_is_rejected_by_the_parser() -> None:
 
 
 @pytest.mark.skipif(not DEV.exists(), reason="needs shared/data/routing-dev.jsonl")
-@pytest.mark.parametrize("router", ["ngram", pytest.param("ensemble", marks=pytest.mark.model)])
+@pytest.mark.parametrize(
+    "router", ["ngram", *(pytest.param(n, marks=pytest.mark.model) for n in ("static", "ensemble", "embedding"))]
+)
 def test_eval_reproduces_the_card(tmp_path: Path, router: str) -> None:
     metrics_file = tmp_path / "m.json"
     plot: Path | None = tmp_path / "curve.png"

@@ -35,7 +35,9 @@ async def test_scores_in_unit_interval_single_and_batch(name: str) -> None:
         for one, many in zip(singles, batch, strict=True):
             assert isinstance(one, RouterScore)
             assert 0.0 <= one.value <= 1.0 and one.router == name and one.latency_s >= 0.0
-            assert one.value == pytest.approx(many.value, abs=1e-5)  # single == batched
+            # int8 dynamic quantisation takes activation ranges per batch: batch-mates move the
+            # embedding router's score a little; every other router is exact.
+            assert one.value == pytest.approx(many.value, abs=0.03 if name == "embedding" else 1e-6)
         assert await router.score_batch([]) == []
     finally:
         await router.aclose()

@@ -61,3 +61,16 @@ def test_max_chars_bounds_everything() -> None:
     messages = [{"role": "user", "content": "q" * 10_000}, {"role": "assistant", "content": "a" * 10_000}] * 50
     assert len(prompt_text(messages, max_chars=1000)) == 1000
     assert len(prompt_text(messages)) <= USER_CHARS + 2 + 2 * (TURN_CHARS + 20)
+
+
+def test_huge_documents_do_not_blow_up_scoring_time() -> None:
+    import time
+
+    from routers.registry import build_router
+
+    router = build_router("ngram")
+    huge = [{"role": "tool", "content": "data " * 200_000}, {"role": "user", "content": "x " * 500_000}]
+    start = time.perf_counter()
+    for _ in range(5):
+        router.score_texts([prompt_text(huge)])  # type: ignore[attr-defined]
+    assert (time.perf_counter() - start) / 5 < 0.05

@@ -7,6 +7,7 @@ on shutdown it closes them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -28,6 +29,9 @@ def create_app(settings: Settings, environ: Mapping[str, str] | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime: Runtime = build_runtime(settings, environ)
         app.state.runtime = runtime
+        sync = asyncio.get_running_loop().create_task(
+            runtime.pipeline.breakers.sync_forever(settings.breaker.sync_interval_s)
+        )
         if settings.auth.mode == "none":
             log.warning("auth mode is 'none': every client on the network can use this gateway")
         runtime.ready = True
@@ -39,6 +43,7 @@ def create_app(settings: Settings, environ: Mapping[str, str] | None = None) -> 
         try:
             yield
         finally:
+            sync.cancel()
             await runtime.aclose()
 
     app = FastAPI(title="Triage", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)

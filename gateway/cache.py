@@ -93,18 +93,11 @@ class RedisCache:
 
     backend = "redis"
 
-    def __init__(self, settings: RedisSettings) -> None:
+    def __init__(self, settings: RedisSettings, client: Any | None = None) -> None:
         import redis.asyncio as redis
 
-        assert settings.url is not None
         self._settings = settings
-        self._client: Any = redis.Redis.from_url(
-            settings.url,
-            socket_timeout=settings.op_timeout_ms / 1000,
-            socket_connect_timeout=settings.connect_timeout_ms / 1000,
-            max_connections=settings.max_connections,
-            health_check_interval=30,
-        )
+        self._client: Any = client if client is not None else build_redis(settings)
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError, TimeoutError)
         self._down_until = 0.0
         self._last_warning = float("-inf")
@@ -152,7 +145,21 @@ class RedisCache:
         await self._client.aclose()
 
 
-def build_cache(cache: CacheSettings, redis_settings: RedisSettings) -> CacheStore:
+def build_redis(settings: RedisSettings) -> Any:
+    """The one ``redis.asyncio`` client (and pool) the gateway shares, made at start-up."""
+    import redis.asyncio as redis
+
+    assert settings.url is not None
+    return redis.Redis.from_url(
+        settings.url,
+        socket_timeout=settings.op_timeout_ms / 1000,
+        socket_connect_timeout=settings.connect_timeout_ms / 1000,
+        max_connections=settings.max_connections,
+        health_check_interval=30,
+    )
+
+
+def build_cache(cache: CacheSettings, redis_settings: RedisSettings, client: Any | None = None) -> CacheStore:
     if redis_settings.url is not None:
-        return RedisCache(redis_settings)
+        return RedisCache(redis_settings, client)
     return MemoryCache(cache.memory_max_bytes, cache.memory_max_entries)

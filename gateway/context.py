@@ -40,6 +40,8 @@ class RequestContext:
     savings_usd: float = 0.0  # frontier price of the same tokens minus what was spent
     first_byte_s: float | None = None  # streams: seconds from request start to the first event sent
     interrupted: bool = False  # a stream that broke after its first byte
+    tier_header: str | None = None  # x-triage-tier, honoured where the profile allows it
+    reservation: tuple[str, float] | None = None  # (budget window key, reserved USD) until settled
 
     def answered_by(self, target: Target) -> None:
         self.target, self.tier, self.model = target, target.name, target.tier.model

@@ -3,11 +3,14 @@
 ::
 
     GatewayError                      {"error": {"message", "type", "param", "code"}}
-     ├─ InvalidRequest        400     invalid_request_error (bad JSON, bad fields)
+     ├─ InvalidRequest        400     invalid_request_error (bad JSON, bad fields,
+ │                                context_length_exceeded, unsupported_feature)
      ├─ ModelNotFound         404     invalid_request_error / model_not_found
      ├─ PayloadTooLarge       413     invalid_request_error / request_too_large
      ├─ NotReady              503     service_unavailable / not_ready
  ├─ ShuttingDown          503     service_unavailable / shutting_down
+ ├─ BudgetExhausted       429     rate_limit_error / budget_exceeded
+ ├─ NoRoute               503     service_unavailable / no_eligible_route
      └─ UpstreamFailed        502/504 upstream_error / upstream_timeout, or the
                                       upstream's own 4xx passed through
 
@@ -28,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from gateway.upstream.base import UpstreamError
+from policies.types import BudgetExceeded, ContextTooLong, NoEligibleRoute, UnsupportedFeature
 
 log = logging.getLogger("triage.errors")
 
@@ -78,6 +82,18 @@ class ShuttingDown(GatewayError):
     code = "shutting_down"
 
 
+class BudgetExhausted(GatewayError):
+    status = 429
+    type = "rate_limit_error"
+    code = "budget_exceeded"
+
+
+class NoRoute(GatewayError):
+    status = 503
+    type = "service_unavailable"
+    code = "no_eligible_route"
+
+
 class UpstreamFailed(GatewayError):
     status = 502
     type = "upstream_error"
@@ -113,6 +129,15 @@ def from_upstream(exc: UpstreamError, scrub: Scrubber) -> GatewayError:
         error.status = 504
         return error
     return UpstreamFailed(f"upstream failed after retries and fallbacks: {message}")
+
+
+def from_policy(exc: NoEligibleRoute) -> GatewayError:
+    """Translate a policy's refusal."""
+    if isinstance(exc, BudgetExceeded):
+        return BudgetExhausted(str(exc))
+    if isinstance(exc, ContextTooLong | UnsupportedFeature):
+        return InvalidRequest(str(exc), param="messages", code=exc.code)
+    return NoRoute(str(exc))
 
 
 def _upstream_code(body: Mapping[str, Any] | None) -> str | None:

@@ -9,26 +9,30 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
 
+from gateway.breakers import Breakers
+from gateway.budget_store import BudgetStore
 from gateway.cache_entry import CacheEntry, StreamAssembler, replay_events
 from gateway.caching import CachePlan, ResponseCache
 from gateway.context import RequestContext
 from gateway.cost import Usage, cost_usd
-from gateway.errors import GatewayError, ModelNotFound, Scrubber, error_body, from_upstream
+from gateway.errors import GatewayError, InvalidRequest, ModelNotFound, Scrubber, error_body, from_policy, from_upstream
+from gateway.facts import request_facts
 from gateway.schemas import ChatCompletionRequest
 from gateway.tokens import TokenCounter
-from gateway.upstream.base import Chunk, UpstreamError
+from gateway.upstream.base import Chunk, Target, UpstreamError
 from gateway.upstream.caller import StreamStart, UpstreamCaller
 from policies.decide import decide
-from policies.types import ProfileView, RouteDecision, RouteInputs, TierView
+from policies.types import BudgetExceeded, NoEligibleRoute, ProfileView, RouteDecision, RouteInputs, TierView
 from routers.base import Router
 
 log = logging.getLogger("triage.pipeline")
 DONE = b"data: [DONE]\n\n"
+GLOBAL_BUDGET = "global"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,9 @@ class Pipeline:
         scrub: Scrubber,
         deadline_s: float,
         counter: TokenCounter,
+        breakers: Breakers,
+        budgets: BudgetStore,
+        header_pins: frozenset[str] = frozenset(),
     ) -> None:
         self.counter = counter
         self.profiles = dict(profiles)
@@ -69,9 +76,11 @@ class Pipeline:
         self.cache = cache
         self.scrub = scrub
         self.deadline_s = deadline_s
-        self.tiers = {
-            name: TierView(name, target.tier.model, target.tier.fallbacks) for name, target in caller.targets.items()
-        }
+        self.breakers = breakers
+        self.budgets = budgets
+        self.header_pins = header_pins  # profiles that honour the x-triage-tier header
+        self.tiers = {name: _tier_view(target) for name, target in caller.targets.items()}
+        self.smallest_window = min(t.context_window for t in self.tiers.values())
 
     def check_model(self, model: str, ctx: RequestContext) -> None:
         """Reject an unknown model; note the profile label and the counterfactual frontier price."""
@@ -86,14 +95,53 @@ class Pipeline:
         ctx.frontier_price = self.caller.targets[frontier].price
 
     async def route(self, request: ChatCompletionRequest, ctx: RequestContext) -> RouteDecision:
-        if request.model in self.tiers:
-            ctx.decision = decide(RouteInputs(pinned_tier=request.model), self.tiers)
-            return ctx.decision
-        profile = self.profiles[request.model]
+        """Score (for a profile), gather the state snapshots, decide, and reserve budget."""
+        now = time.time()
         messages = [m.model_dump(exclude_none=True) for m in request.messages]
-        ctx.score = await profile.router.score(messages)
-        ctx.decision = decide(RouteInputs(profile=profile.view, score=ctx.score.value), self.tiers)
-        return ctx.decision
+        pinned = request.model if request.model in self.tiers else None
+        if pinned is None and ctx.tier_header is not None and request.model in self.header_pins:
+            if ctx.tier_header not in self.tiers:
+                raise InvalidRequest(f"x-triage-tier: no tier named {ctx.tier_header!r}", param="x-triage-tier")
+            pinned = ctx.tier_header
+        profile = self.profiles.get(request.model)
+        if pinned is None and profile is not None:
+            ctx.score = await profile.router.score(messages)
+        expected = self.budgets.settings.expected_output_tokens
+        inputs = RouteInputs(
+            pinned_tier=pinned,
+            profile=profile.view if profile is not None else None,
+            score=ctx.score.value if ctx.score is not None else None,
+            facts=request_facts(request, messages, self.counter, self.smallest_window, expected),
+            health=self.breakers.health(now),
+        )
+        for attempt in range(2):
+            if self.budgets.enabled:
+                inputs = replace(inputs, budgets=(await self.budgets.snapshot(GLOBAL_BUDGET, now),))
+            try:
+                ctx.decision = decide(inputs, self.tiers)
+            except NoEligibleRoute as exc:
+                raise from_policy(exc) from None
+            if not self.budgets.enabled or await self._reserve(ctx, ctx.decision, inputs, now):
+                return ctx.decision
+            log.info("request %s: budget reservation lost a race (attempt %d); deciding again", ctx.request_id, attempt)
+        raise from_policy(BudgetExceeded(f"budget {GLOBAL_BUDGET} exhausted: this request would overspend it"))
+
+    async def _reserve(self, ctx: RequestContext, decision: RouteDecision, inputs: RouteInputs, now: float) -> bool:
+        tier = self.tiers[decision.tier]
+        estimate = tier.estimate_usd(inputs.facts.prompt_tokens, inputs.facts.max_output_tokens)
+        key = await self.budgets.reserve(GLOBAL_BUDGET, estimate, now)
+        if key is None:
+            return False
+        ctx.reservation = (key, estimate)
+        return True
+
+    async def _settle(self, ctx: RequestContext) -> None:
+        """Replace the budget reservation by what the request actually cost (0 if it failed)."""
+        if ctx.reservation is None:
+            return
+        key, reserved = ctx.reservation
+        ctx.reservation = None
+        await self.budgets.settle(key, (ctx.cost or 0.0) - reserved)
 
     def _payload(self, raw: Mapping[str, Any], stream: bool) -> dict[str, Any]:
         payload = {k: v for k, v in raw.items() if k != "model"}
@@ -144,9 +192,11 @@ class Pipeline:
         try:
             target, completion = await self.caller.complete(decision.chain, payload, deadline, ctx.trace)
         except UpstreamError as exc:
+            await self._settle(ctx)
             raise self._failed(exc, ctx) from None
         ctx.answered_by(target)
         self._account(ctx, self._usage(request, completion.data.get("usage"), _completion_text(completion.data)))
+        await self._settle(ctx)
         await self.cache.save(plan, completion.data, target.name, target.tier.model, ctx.cost)
         body = completion.raw if completion.raw is not None else orjson.dumps(completion.data)
         return CompletionOutcome(body, ctx.headers())
@@ -162,6 +212,7 @@ class Pipeline:
         try:
             start = await self.caller.open_stream(decision.chain, self._payload(raw, True), deadline, ctx.trace)
         except UpstreamError as exc:
+            await self._settle(ctx)
             raise self._failed(exc, ctx) from None
         ctx.answered_by(start.target)
         return StreamOutcome(ctx.headers(), self._events(start, request, ctx, plan))
@@ -217,9 +268,23 @@ class Pipeline:
         finally:
             if ctx.usage is None:
                 self._account(ctx, self._usage(request, reported, assembler.text()))
+            await self._settle(ctx)
             closer = getattr(start.rest, "aclose", None)
             if closer is not None:
                 await closer()
+
+
+def _tier_view(target: Target) -> TierView:
+    tier = target.tier
+    return TierView(
+        name=target.name,
+        model=tier.model,
+        fallbacks=tier.fallbacks,
+        context_window=tier.context_window,
+        capabilities=frozenset(tier.capabilities),
+        input_per_mtok=target.price.input_per_mtok,
+        output_per_mtok=target.price.output_per_mtok,
+    )
 
 
 def _completion_text(body: Mapping[str, Any]) -> str:

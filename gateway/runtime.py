@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gateway.accounting import record
-from gateway.cache import build_cache
+from gateway.breakers import Breakers
+from gateway.budget_store import BudgetStore
+from gateway.cache import build_cache, build_redis
 from gateway.caching import ResponseCache
 from gateway.context import RequestContext
 from gateway.cost import resolve_price
@@ -21,6 +23,7 @@ from gateway.pipeline import Pipeline, ProfileRoute
 from gateway.settings import ConfigError, Settings, resolve_secrets
 from gateway.upstream.base import Target, Transport
 from gateway.upstream.caller import UpstreamCaller
+from policies.health import BreakerConfig
 from policies.types import ProfileView
 from routers.base import Router
 from routers.registry import UnknownRouter, build_router
@@ -109,6 +112,9 @@ def build_runtime(settings: Settings, environ: Mapping[str, str] | None = None) 
                 profile.cheap_tier,
                 profile.frontier_tier,
                 routers[profile.router].calibration.threshold_for_share(profile.frontier_share),
+                frontier_share=profile.frontier_share,
+                calibration=routers[profile.router].calibration,
+                over_budget=profile.over_budget,
             ),
             routers[profile.router],
         )
@@ -116,11 +122,28 @@ def build_runtime(settings: Settings, environ: Mapping[str, str] | None = None) 
     }
     transports = build_transports(settings)
     scrub = Scrubber(t.api_key for t in targets.values() if t.api_key)
-    cache = ResponseCache(build_cache(settings.cache, settings.redis), settings.cache, settings.profiles)
-    caller = UpstreamCaller(targets, transports)
+    redis = build_redis(settings.redis) if settings.redis.url is not None else None
+    cache = ResponseCache(build_cache(settings.cache, settings.redis, redis), settings.cache, settings.profiles)
+    b = settings.breaker
+    breakers = Breakers(
+        targets, BreakerConfig(b.failure_threshold, b.error_rate, b.min_calls, b.window_s, b.cooldown_s), redis
+    )
+    budgets = BudgetStore(settings.budget, redis)
+    caller = UpstreamCaller(targets, transports, observer=breakers.record)
     from gateway.tokens import TokenCounter
 
-    pipeline = Pipeline(profiles, caller, cache, scrub, settings.limits.request_deadline_s, TokenCounter())
+    header_pins = frozenset(name for name, p in settings.profiles.items() if p.allow_tier_header)
+    pipeline = Pipeline(
+        profiles,
+        caller,
+        cache,
+        scrub,
+        settings.limits.request_deadline_s,
+        TokenCounter(),
+        breakers,
+        budgets,
+        header_pins,
+    )
     metrics = Metrics()
     metrics.set_targets((name, profile.frontier_share) for name, profile in settings.profiles.items())
     return Runtime(

@@ -54,6 +54,8 @@ class Tier(_Frozen):
     max_retries: int = Field(2, ge=0, le=10)
     fallbacks: tuple[str, ...] | None = None
     extra_headers: dict[str, str] = Field(default_factory=dict)
+    capabilities: frozenset[Literal["tools", "images", "json_schema"]] = frozenset({"tools", "images", "json_schema"})
+    retry_budget_ratio: float = Field(0.2, ge=0.0, le=10.0)  # retries allowed per request, on average, per tier
 
     @field_validator("api_base")
     @classmethod
@@ -103,6 +105,8 @@ class Profile(_Frozen):
     cheap_tier: str = "cheap"
     frontier_tier: str = "frontier"
     cache: ProfileCache = Field(default_factory=ProfileCache)
+    over_budget: Literal["degrade", "reject"] = "degrade"  # past a budget: fall back to cheap, or refuse (429)
+    allow_tier_header: bool = False  # let clients pin a tier with the x-triage-tier header
 
 
 class RedisSettings(_Frozen):
@@ -130,6 +134,26 @@ class CacheSettings(_Frozen):
     memory_max_entries: int = Field(10000, gt=0)
 
 
+class BreakerSettings(_Frozen):
+    """A circuit breaker per tier; opens are shared through Redis when ``redis.url`` is set."""
+
+    failure_threshold: int = Field(5, ge=1)  # consecutive failures that open it
+    error_rate: float = Field(0.5, gt=0.0, le=1.0)  # or this failure rate...
+    min_calls: int = Field(20, ge=1)  # ...over at least this many calls in the window
+    window_s: float = Field(30.0, gt=0)
+    cooldown_s: float = Field(10.0, gt=0)  # open this long, then one half-open probe at a time
+    sync_interval_s: float = Field(0.5, gt=0)  # how often a replica reads the others' breaker states
+
+
+class BudgetSettings(_Frozen):
+    """A global spend window; ``limit_usd: null`` means no budget."""
+
+    limit_usd: float | None = Field(None, gt=0)
+    window: Literal["hour", "day"] = "day"
+    soft_fraction: float = Field(0.8, ge=0.0, le=1.0)  # from here to the limit the frontier share shrinks to 0
+    expected_output_tokens: int = Field(512, ge=1)  # the output estimate for requests that set no max tokens
+
+
 class AuthSettings(_Frozen):
     mode: Literal["none"] = "none"
 
@@ -149,7 +173,10 @@ class Settings(_Frozen):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     limits: Limits = Field(default_factory=Limits)
+    breaker: BreakerSettings = Field(default_factory=BreakerSettings)
+    budget: BudgetSettings = Field(default_factory=BudgetSettings)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_prompts: bool = False  # include prompt text in the per-request log line (off: no prompt text is logged)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:

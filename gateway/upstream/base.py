@@ -38,6 +38,7 @@ class UpstreamError(Exception):
         status: int | None = None,
         retry_after: float | None = None,
         body: Mapping[str, Any] | None = None,
+        maybe_charged: bool | None = None,
     ) -> None:
         super().__init__(message)
         self.kind: ErrorKind = kind
@@ -45,6 +46,10 @@ class UpstreamError(Exception):
         self.status = status
         self.retry_after = retry_after
         self.body = body
+        # the request may have reached the model (and been billed) before this failure
+        self.maybe_charged = (
+            kind in ("timeout", "connection", "bad_response") if maybe_charged is None else maybe_charged
+        )
 
     @property
     def retryable(self) -> bool:

@@ -10,6 +10,7 @@ back only until its first chunk arrives, before anything reached the client.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exp
 from gateway.upstream.base import Chunk, Completion, Target, Transport, UpstreamError
 
 T = TypeVar("T")
+log = logging.getLogger("triage.upstream")
+Observer = Callable[[str, bool, float], None]  # (tier, ok, wall-clock now): feeds the circuit breakers
 
 MAX_RETRY_AFTER_S = 10.0
 
@@ -59,13 +62,38 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, UpstreamError) and exc.retryable
 
 
+class RetryBudget:
+    """Retries per tier limited to ``ratio`` per request on average (plus a burst of 10).
+
+    Every request adds ``ratio`` tokens, every retry spends one: when a tier is failing
+    for everyone, retries stop multiplying its load (the breaker and fallbacks take over).
+    """
+
+    def __init__(self, ratio: float, burst: float = 10.0) -> None:
+        self.ratio, self.burst = ratio, burst
+        self.tokens = burst
+
+    def on_request(self) -> None:
+        self.tokens = min(self.burst, self.tokens + self.ratio)
+
+    def try_spend(self) -> bool:
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
 class UpstreamCaller:
     """Calls a chain of tiers with retries and fallbacks."""
 
-    def __init__(self, targets: Mapping[str, Target], transports: Mapping[str, Transport]) -> None:
+    def __init__(
+        self, targets: Mapping[str, Target], transports: Mapping[str, Transport], observer: Observer | None = None
+    ) -> None:
         self.targets = dict(targets)
         self._transports = dict(transports)
         self._backoff = wait_exponential_jitter(initial=0.05, max=2.0, jitter=0.05)
+        self._observer = observer
+        self._retry_budgets = {name: RetryBudget(t.tier.retry_budget_ratio) for name, t in self.targets.items()}
 
     def transport_for(self, target: Target) -> Transport:
         return self._transports[target.tier.resolved_transport]
@@ -123,9 +151,24 @@ class UpstreamCaller:
                 return min(exc.retry_after, MAX_RETRY_AFTER_S)
             return float(self._backoff(state))
 
+        budget = self._retry_budgets[target.name]
+        budget.on_request()
+
         def stop(state: RetryCallState) -> bool:
             out_of_time = time.monotonic() + (state.upcoming_sleep or 0.0) >= deadline
-            return state.attempt_number > target.tier.max_retries or out_of_time
+            if state.attempt_number > target.tier.max_retries or out_of_time:
+                return True
+            if not budget.try_spend():
+                log.warning("tier %s: retry budget spent, not retrying", target.name)
+                return True
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, UpstreamError) and exc.maybe_charged:
+                log.warning(
+                    "retrying tier %s after a %s: the failed attempt may already have been charged",
+                    target.name,
+                    exc.kind,
+                )
+            return False
 
         retrying = AsyncRetrying(stop=stop, wait=wait, retry=retry_if_exception(_retryable), reraise=True)
         async for attempt in retrying:
@@ -137,10 +180,15 @@ class UpstreamCaller:
                 trace.calls.append(target.name)
                 started = time.perf_counter()
                 try:
-                    return await call(target, min(target.tier.timeout_s, remaining))
+                    result = await call(target, min(target.tier.timeout_s, remaining))
                 except UpstreamError as exc:
                     trace.errors.append((target.name, exc.kind))
+                    if exc.retryable and self._observer is not None:
+                        self._observer(target.name, False, time.time())
                     raise
                 finally:
                     trace.upstream_s += time.perf_counter() - started
+                if self._observer is not None:
+                    self._observer(target.name, True, time.time())
+                return result
         raise AssertionError("unreachable: tenacity reraises the last error")

@@ -38,6 +38,8 @@ class RelayTransport:
         request = self._request(target, payload, timeout_s)
         try:
             response = await self._client.send(request)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise UpstreamError("connection", f"{target.name}: cannot connect: {exc}", maybe_charged=False) from exc
         except httpx.TimeoutException as exc:
             raise UpstreamError("timeout", f"{target.name}: no answer within {timeout_s:.1f}s") from exc
         except httpx.TransportError as exc:
@@ -56,6 +58,8 @@ class RelayTransport:
         request = self._request(target, payload, timeout_s)
         try:
             response = await self._client.send(request, stream=True)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise UpstreamError("connection", f"{target.name}: cannot connect: {exc}", maybe_charged=False) from exc
         except httpx.TimeoutException as exc:
             raise UpstreamError("timeout", f"{target.name}: no answer within {timeout_s:.1f}s") from exc
         except httpx.TransportError as exc:

@@ -1,0 +1,92 @@
+"""Circuit breakers per tier: local snapshots, shared opens and closes through Redis.
+
+Each replica counts its own calls (``policies.health`` computes the transitions). When
+a replica opens a tier's breaker it writes the opening time to Redis; every replica
+reads those every ``breaker.sync_interval_s`` and treats the tier as open too, so one
+replica's evidence moves traffic everywhere within about half a second. A successful
+half-open probe deletes the shared key. Half-open lets requests through again and the
+first result decides. Without Redis the same state lives in process. Redis errors are
+ignored here: the local breaker still works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from policies.health import BreakerConfig, BreakerSnapshot, breaker_state, on_result
+from policies.types import BreakerState
+
+log = logging.getLogger("triage.breakers")
+STATE_VALUES = {"closed": 0, "half_open": 1, "open": 2}
+
+
+class Breakers:
+    def __init__(self, tiers: Iterable[str], config: BreakerConfig, redis: Any | None = None) -> None:
+        self.config = config
+        self._local = {tier: BreakerSnapshot(window_start=time.time()) for tier in tiers}
+        self._shared: dict[str, float] = {}
+        self._redis: Any = redis
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def _merged(self, tier: str) -> BreakerSnapshot:
+        local = self._local[tier]
+        shared = self._shared.get(tier)
+        if shared is not None and (local.opened_at is None or shared > local.opened_at):
+            return replace(local, opened_at=shared)
+        return local
+
+    def health(self, now: float) -> dict[str, BreakerState]:
+        return {tier: breaker_state(self._merged(tier), self.config, now) for tier in self._local}
+
+    def record(self, tier: str, ok: bool, now: float) -> None:
+        """One call's result; publishes an open or a close when the state changes."""
+        if tier not in self._local:
+            return
+        merged = self._merged(tier)
+        after = on_result(merged, ok, self.config, now)
+        self._local[tier] = after
+        if after.opened_at is not None and after.opened_at != merged.opened_at:
+            log.warning(
+                "circuit breaker for tier %s opened (%d consecutive failures)", tier, after.consecutive_failures
+            )
+            self._shared[tier] = after.opened_at
+            self._publish(tier, after.opened_at)
+        elif merged.opened_at is not None and after.opened_at is None:
+            log.warning("circuit breaker for tier %s closed after a successful probe", tier)
+            self._shared.pop(tier, None)
+            self._publish(tier, None)
+
+    def _publish(self, tier: str, opened_at: float | None) -> None:
+        if self._redis is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._write(tier, opened_at))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _write(self, tier: str, opened_at: float | None) -> None:
+        key = f"triage:breaker:{tier}"
+        try:
+            if opened_at is None:
+                await self._redis.delete(key)
+            else:
+                await self._redis.set(key, repr(opened_at), ex=max(int(self.config.cooldown_s * 10), 60))
+        except Exception as exc:  # the shared view is best effort; local breakers keep working
+            log.debug("could not share breaker state for %s: %s", tier, exc)
+
+    async def sync_forever(self, interval_s: float) -> None:
+        """Read every replica's opens from Redis, forever (a task made in ``lifespan``)."""
+        if self._redis is None:
+            return
+        tiers = list(self._local)
+        keys = [f"triage:breaker:{tier}" for tier in tiers]
+        while True:
+            with contextlib.suppress(Exception):
+                values = await self._redis.mget(keys)
+                self._shared = {t: float(v) for t, v in zip(tiers, values, strict=True) if v is not None}
+            await asyncio.sleep(interval_s)

@@ -1,0 +1,98 @@
+"""Spend windows in Redis (or in process): snapshots, atomic reservations, settlement.
+
+Before an upstream call the gateway reserves the request's estimated cost (prompt
+tokens plus max tokens, priced at the chosen tier) with one atomic check-and-add, so
+replicas sharing a Redis cannot jointly overspend by more than the estimates miss by;
+after the call it settles the difference between the actual cost and the estimate.
+Keys are per scope and window (``triage:budget:<scope>:<window start>``) and expire
+after two windows. If Redis fails, budgets fail open (requests are served, a warning
+is logged): refusing all traffic because the budget store is down would be worse.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from gateway.settings import BudgetSettings
+from policies.types import BudgetSnapshot
+
+log = logging.getLogger("triage.budget")
+WINDOW_S = {"hour": 3600, "day": 86400}
+
+RESERVE_LUA = """
+local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
+if spent + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return {0, tostring(spent)} end
+local now = redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return {1, now}
+"""
+
+
+class BudgetStore:
+    def __init__(self, settings: BudgetSettings, redis: Any | None = None) -> None:
+        self.settings = settings
+        self._redis: Any = redis
+        self._local: dict[str, float] = {}
+        self._reserve = redis.register_script(RESERVE_LUA) if redis is not None else None
+        self._last_warning = float("-inf")
+
+    @property
+    def enabled(self) -> bool:
+        return self.settings.limit_usd is not None
+
+    def _key(self, scope: str, now: float) -> str:
+        window = WINDOW_S[self.settings.window]
+        return f"triage:budget:{scope}:{int(now // window) * window}"
+
+    def _warn(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._last_warning > 30:
+            self._last_warning = now
+            log.warning("budget store unavailable (%s: %s); budgets fail open", type(exc).__name__, exc)
+
+    async def snapshot(self, scope: str, now: float) -> BudgetSnapshot:
+        assert self.settings.limit_usd is not None
+        key = self._key(scope, now)
+        spent = self._local.get(key, 0.0)
+        if self._redis is not None:
+            try:
+                spent = float(await self._redis.get(key) or 0.0)
+            except Exception as exc:
+                self._warn(exc)
+        return BudgetSnapshot(scope, self.settings.limit_usd, spent, self.settings.soft_fraction)
+
+    async def reserve(self, scope: str, amount_usd: float, now: float) -> str | None:
+        """Atomically add ``amount_usd`` if the window stays within the limit.
+
+        Returns the window's key (to settle against later), or ``None`` if refused.
+        """
+        assert self.settings.limit_usd is not None
+        key = self._key(scope, now)
+        if self._reserve is None:
+            spent = self._local.get(key, 0.0)
+            if spent + amount_usd > self.settings.limit_usd:
+                return None
+            self._local[key] = spent + amount_usd
+            return key
+        try:
+            ok, _ = await self._reserve(
+                keys=[key], args=[amount_usd, self.settings.limit_usd, 2 * WINDOW_S[self.settings.window]]
+            )
+            return key if int(ok) else None
+        except Exception as exc:
+            self._warn(exc)
+            return key
+
+    async def settle(self, key: str, delta_usd: float) -> None:
+        """Correct a reservation by the difference between actual and estimated cost."""
+        if delta_usd == 0.0:
+            return
+        if self._redis is None:
+            self._local[key] = self._local.get(key, 0.0) + delta_usd
+            return
+        try:
+            await self._redis.incrbyfloat(key, delta_usd)
+        except Exception as exc:
+            self._warn(exc)

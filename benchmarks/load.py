@@ -1,0 +1,208 @@
+"""Load test: Triage vs LiteLLM proxy vs the simulator directly, open loop, in one run.
+
+Every step is a constant arrival rate (``loadgen``) with a warm-up; steps of one rate run back
+to back (direct, then each gateway), so overhead = gateway percentile - direct percentile at
+the same rate, minutes apart at most. Each gateway is pinned alone to core 0; this generator
+and the simulator share core 1. Scenarios:
+
+- ``sweep``: real routing-dev prompts, non-streaming, rising rates: Triage pinned to ``cheap``
+  (pure relay overhead), profile ``auto`` (heuristic router) and ``default`` (the registry's
+  default router), and LiteLLM proxy (``sim-cheap``). A label stops once p99 overhead > 100 ms
+  or errors > 1%.
+- ``stream``: the same prompts streamed; TTFT overhead.
+- ``cache``: temperature 0, 16 repeated prompts, profile ``auto`` (Triage's response cache hits;
+  LiteLLM runs its default config, which has no cache).
+- ``faults``: 20% upstream 500s (``x-sim-fault``); Triage and LiteLLM retry up to 2 times.
+
+Then a 200-RPS ``cheap`` run under py-spy (flame graph + top frames). Writes
+``benchmarks/results/load.json``, ``load.png`` and ``profile_*``.
+
+    .venv/bin/python benchmarks/load.py [--duration 5] [--quick] [--no-litellm] [--no-profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import hotpath  # type: ignore[import-not-found]
+import load_setup as setup  # type: ignore[import-not-found]
+import load_stats as stats  # type: ignore[import-not-found]
+import servers  # type: ignore[import-not-found]
+from loadgen import Step, run_step  # type: ignore[import-not-found]
+
+from common import RESULTS, write_result  # type: ignore[import-not-found]
+
+TRIAGE_RATES = (20.0, 50.0, 100.0, 200.0, 400.0, 800.0)
+LITELLM_RATES = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 80.0)
+STOP_P99_MS, STOP_ERRORS = 100.0, 0.01
+PROFILE_RATE, PROFILE_S = 200.0, 8
+
+
+@dataclass(slots=True)
+class Run:
+    """The servers of this run and the steps measured so far."""
+
+    sim: servers.Server
+    triage: servers.Server
+    litellm: servers.Server | None
+    step: Step
+    prompts: list[str]
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+
+async def measure(run: Run, scenario: str, label: str, system: str, rate: float, kind: str = "pinned",
+                  stream: bool = False, temperature: float | None = None, prompts: list[str] | None = None,
+                  ) -> dict[str, Any]:
+    server = {"direct": run.sim, "triage": run.triage, "litellm": run.litellm}[system]
+    assert server is not None
+    target = setup.target(system, server.url, kind, prompts or run.prompts, stream, temperature)
+    pid = server.pid
+    cpu_before = servers.cpu_seconds(pid)
+    samples, window, total = await run_step(target, replace(run.step, rate=rate))
+    cpu = servers.cpu_seconds(pid) - cpu_before
+    row = {"scenario": scenario, "label": label, "system": system, "rate": rate,
+           **stats.summarise(samples, window, cpu, total, servers.rss_mb(pid))}
+    run.steps.append(row)
+    stats.add_overheads(run.steps)
+    print(f"{scenario:7s} {label:28s} {rate:6.0f} rps: ok {row['ok']:5d} err {row['errors']:4d} "
+          f"achieved {row['achieved_rps']:7.1f} p50 {row['latency_p50_ms']:8.2f} p99 {row['latency_p99_ms']:8.2f} "
+          f"ovh p50 {row.get('overhead_p50_ms', float('nan')):7.2f} p99 {row.get('overhead_p99_ms', float('nan')):7.2f}"
+          f" cpu/req {row['cpu_ms_per_request']:6.2f} ms rss {row['rss_mb']:6.0f} MB", flush=True)
+    return row
+
+
+async def direct_once(run: Run, scenario: str, rate: float, **kwargs: Any) -> None:
+    if not any(s["system"] == "direct" and s["scenario"] == scenario and s["rate"] == rate for s in run.steps):
+        await measure(run, scenario, "direct", "direct", rate, **kwargs)
+
+
+def _broken(row: dict[str, Any]) -> bool:
+    return row.get("overhead_p99_ms", 0.0) > STOP_P99_MS or row["error_rate"] > STOP_ERRORS
+
+
+async def prime(run: Run) -> None:
+    """Unrecorded warm-up of each gateway (imports, pools, JIT-like caches): LiteLLM's first seconds are slow."""
+    kinds = ("pinned", "auto", "default")
+    for kind in kinds:
+        await run_step(setup.target("triage", run.triage.url, kind, run.prompts), Step(100.0, 2.0, 0.5))
+    if run.litellm is not None:
+        await run_step(setup.target("litellm", run.litellm.url, "pinned", run.prompts), Step(20.0, 5.0, 1.0))
+
+
+async def sweep(run: Run, triage_rates: tuple[float, ...], litellm_rates: tuple[float, ...]) -> None:
+    router = setup.default_router()
+    active = {"triage cheap (pinned)": "pinned", "triage auto (heuristic)": "auto"}
+    if router != "heuristic":
+        active[f"triage default ({router})"] = "default"
+    for rate in triage_rates:
+        if not active:
+            break
+        await direct_once(run, "sweep", rate)
+        for label, kind in list(active.items()):
+            if _broken(await measure(run, "sweep", label, "triage", rate, kind)):
+                del active[label]
+    for rate in litellm_rates if run.litellm else ():
+        await direct_once(run, "sweep", rate)
+        if _broken(await measure(run, "sweep", "litellm", "litellm", rate)):
+            break
+
+
+async def scenarios(run: Run, quick: bool) -> None:
+    cached = run.prompts[: setup.CACHED_PROMPTS]
+    for rate in (20.0,) if quick else (20.0, 200.0):
+        await direct_once(run, "stream", rate, stream=True)
+        await measure(run, "stream", "triage cheap (pinned)", "triage", rate, stream=True)
+    for rate in (200.0,) if quick else (200.0, 800.0):
+        await direct_once(run, "cache", rate, temperature=0.0, prompts=cached)
+        await measure(run, "cache", "triage auto (cache)", "triage", rate, "auto", temperature=0.0, prompts=cached)
+    for rate in (50.0,) if quick else (50.0, 200.0):
+        await direct_once(run, "faults", rate, kind="flaky")
+        await measure(run, "faults", "triage flaky (budget 0.2)", "triage", rate, "flaky")
+        await measure(run, "faults", "triage flaky (budget 0.5)", "triage", rate, "flaky-budget")
+    if run.litellm is None:
+        return
+    await direct_once(run, "stream", 10.0, stream=True)
+    await measure(run, "stream", "litellm", "litellm", 10.0, stream=True)
+    await direct_once(run, "cache", 20.0, temperature=0.0, prompts=cached)
+    await measure(run, "cache", "litellm", "litellm", 20.0, temperature=0.0, prompts=cached)
+    await direct_once(run, "faults", 20.0, kind="flaky")
+    await measure(run, "faults", "litellm flaky (2 retries)", "litellm", 20.0, "flaky")
+
+
+async def profile(run: Run) -> dict[str, Any] | None:
+    """A 200-RPS ``cheap`` run under py-spy twice: a flame graph SVG, then raw stacks for the top frames."""
+    if servers.pyspy_binary() is None:
+        print("py-spy not installed: no profile")
+        return None
+    out: dict[str, Any] = {}
+    step = replace(run.step, rate=PROFILE_RATE, duration_s=PROFILE_S + 1.5, warmup_s=0.5)
+    target = setup.target("triage", run.triage.url, "pinned", run.prompts)
+    for fmt, name in (("flamegraph", "profile_cheap_200rps.svg"), ("raw", "profile_cheap_200rps.txt.raw")):
+        path = Path(tempfile.gettempdir()) / name if fmt == "raw" else RESULTS / name
+        with servers.pyspy(run.triage.pid, path, fmt, PROFILE_S, core=1):
+            samples, _, _ = await run_step(target, step)
+        out[fmt] = {"ok": sum(s.status == 200 for s in samples), "sent": len(samples)}
+    result = hotpath.summary(Path(tempfile.gettempdir()) / "profile_cheap_200rps.txt.raw")
+    header = (f"py-spy record --rate 250 --nonblocking, {PROFILE_S} s of Triage (tier cheap, real prompts) "
+              f"at {PROFILE_RATE:.0f} RPS open loop, gateway pinned to core 0")
+    hotpath.write_text(result, RESULTS / "profile_cheap_200rps.txt", header)
+    return {**result, "runs": out, "svg": "profile_cheap_200rps.svg", "text": "profile_cheap_200rps.txt"}
+
+
+async def phases(run: Run, args: argparse.Namespace) -> dict[str, Any] | None:
+    triage_rates = TRIAGE_RATES[:3] if args.quick else TRIAGE_RATES
+    litellm_rates = LITELLM_RATES[:2] if args.quick else LITELLM_RATES
+    await prime(run)
+    await sweep(run, triage_rates, litellm_rates)
+    await scenarios(run, args.quick)
+    return None if args.no_profile else await profile(run)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per step")
+    parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per step")
+    parser.add_argument("--quick", action="store_true", help="a few rates and scenarios only (smoke test)")
+    parser.add_argument("--no-litellm", action="store_true")
+    parser.add_argument("--no-profile", action="store_true")
+    args = parser.parse_args()
+    with contextlib.suppress(OSError):
+        os.sched_setaffinity(0, {1})  # the generator shares core 1 with the simulator
+    started = time.monotonic()
+    use_litellm = not args.no_litellm and servers.litellm_available()
+    step = Step(rate=1.0, duration_s=args.duration, warmup_s=args.warmup)
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        directory = Path(tmp)
+        sim = stack.enter_context(servers.simulator(setup.SIM_ARGS, directory, core=1))
+        triage = stack.enter_context(servers.triage(setup.triage_config(sim.url), directory, core=0))
+        litellm = stack.enter_context(servers.litellm_proxy(setup.litellm_models(sim.url), directory, core=0)) \
+            if use_litellm else None
+        run = Run(sim, triage, litellm, step, setup.dev_prompts())
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            prof = runner.run(phases(run, args))
+    config = {"duration_s": args.duration, "warmup_s": args.warmup, "quick": args.quick,
+              "simulator": " ".join(setup.SIM_ARGS), "prompts": f"{len(run.prompts)} routing-dev prompts, seeded order",
+              "triage": setup.triage_config("SIM"), "litellm": servers.litellm_config(setup.litellm_models("SIM"))
+              if use_litellm else None, "litellm_version": "1.106.2",
+              "pinning": "each gateway alone on core 0; simulator + load generator on core 1",
+              "stop": f"p99 overhead > {STOP_P99_MS} ms or errors > {STOP_ERRORS:.0%}",
+              "latency": "from each request's scheduled start (open loop), so queueing counts"}
+    results = {"steps": run.steps, "capacity": stats.capacity(run.steps), "profile": prof,
+               "wall_s": time.monotonic() - started}
+    path = write_result("load", config, results)
+    stats.plot(run.steps, RESULTS / "load.png")
+    print(f"capacity: {results['capacity']}\nwrote {path} in {results['wall_s']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

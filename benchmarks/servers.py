@@ -1,0 +1,152 @@
+"""Real processes for the load benchmarks, with their PIDs: the simulator, Triage, LiteLLM proxy, py-spy.
+
+``tests.procs`` yields only URLs; the load benchmark also needs each server's PID to read
+its CPU time (``/proc/PID/stat`` utime+stime, children included) and RSS (``VmRSS``).
+Triage is started with ``--drain-delay-s 0`` so stopping it between scenarios is instant.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from common import ROOT  # type: ignore[import-not-found]
+
+procs = importlib.import_module("tests.procs")  # importable once ``common`` put the repository on sys.path
+
+LITELLM_VENV = Path(os.environ.get("LITELLM_PROXY_VENV", ROOT / ".venv-litellm-proxy"))
+LITELLM_KEY = "sk-bench"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    url: str
+    pid: int
+
+
+def pin(core: int) -> list[str]:
+    return ["taskset", "-c", str(core)] if shutil.which("taskset") else []
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+
+
+@contextlib.contextmanager
+def _process(command: list[str], ready_url: str, log: Path, cwd: Path, timeout_s: float = 90) -> Iterator[int]:
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=_env(), cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            procs.wait_http(ready_url, process, timeout_s)
+            yield process.pid
+        finally:
+            procs.stop(process)
+
+
+@contextlib.contextmanager
+def simulator(args: Sequence[str], directory: Path, core: int) -> Iterator[Server]:
+    port = procs.free_port()
+    command = [*pin(core), sys.executable, "-m", "gateway", "simulate", "--port", str(port), *args]
+    with _process(command, f"http://127.0.0.1:{port}/health", directory / f"sim-{port}.log", ROOT) as pid:
+        yield Server(f"http://127.0.0.1:{port}/v1", pid)
+
+
+@contextlib.contextmanager
+def triage(config: dict[str, Any], directory: Path, core: int) -> Iterator[Server]:
+    port = procs.free_port()
+    path = directory / f"triage-{port}.yaml"
+    path.write_text(yaml.safe_dump({**config, "listen": {"host": "127.0.0.1", "port": port}}))
+    command = [*pin(core), sys.executable, "-m", "gateway", "serve", "--config", str(path),
+               "--drain-delay-s", "0", "--grace-s", "2"]
+    with _process(command, f"http://127.0.0.1:{port}/readyz", directory / f"triage-{port}.log", ROOT) as pid:
+        yield Server(f"http://127.0.0.1:{port}", pid)
+
+
+def litellm_config(models: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """LiteLLM proxy config: one ``model_list`` entry per name, default routing, no database, a master key."""
+    entries = [{"model_name": name, "litellm_params": {"api_key": "dummy", **params}} for name, params in models.items()]
+    return {"model_list": entries, "general_settings": {"master_key": LITELLM_KEY}}
+
+
+def litellm_available() -> bool:
+    return (LITELLM_VENV / "bin" / "litellm").exists()
+
+
+@contextlib.contextmanager
+def litellm_proxy(models: dict[str, dict[str, Any]], directory: Path, core: int) -> Iterator[Server]:
+    """``litellm --config FILE --port P --num_workers 1`` from its own venv, on loopback."""
+    port = procs.free_port()
+    path = directory / f"litellm-{port}.yaml"
+    path.write_text(yaml.safe_dump(litellm_config(models)))
+    command = [*pin(core), str(LITELLM_VENV / "bin" / "litellm"), "--config", str(path), "--host", "127.0.0.1",
+               "--port", str(port), "--num_workers", "1"]
+    with _process(command, f"http://127.0.0.1:{port}/health/liveliness", directory / f"litellm-{port}.log",
+                  directory, timeout_s=180) as pid:
+        yield Server(f"http://127.0.0.1:{port}", pid)
+
+
+def _tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo and len(pids) < 256:
+        current = todo.pop()
+        pids.append(current)
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{current}/task"):
+                todo += [int(c) for c in Path(f"/proc/{current}/task/{task}/children").read_text().split()]
+    return pids
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of ``pid`` and its descendants, in seconds."""
+    total = 0
+    for each in _tree(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / CLK_TCK
+
+
+def rss_mb(pid: int) -> float:
+    """VmRSS of ``pid`` and its descendants, in MiB."""
+    total = 0
+    for each in _tree(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{each}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total / 1024
+
+
+def pyspy_binary() -> str | None:
+    local = Path(sys.executable).parent / "py-spy"
+    return str(local) if local.exists() else shutil.which("py-spy")
+
+
+@contextlib.contextmanager
+def pyspy(pid: int, out: Path, fmt: str, duration_s: int, core: int) -> Iterator[subprocess.Popen[bytes] | None]:
+    """``py-spy record`` on ``pid`` for ``duration_s`` (non-blocking sampling, 250 Hz), in ``fmt``."""
+    binary = pyspy_binary()
+    if binary is None:
+        yield None
+        return
+    command = [*pin(core), binary, "record", "--pid", str(pid), "--output", str(out), "--format", fmt,
+               "--duration", str(duration_s), "--rate", "250", "--nonblocking"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        yield process
+    finally:
+        try:
+            process.wait(timeout=duration_s + 30)
+        except subprocess.TimeoutExpired:
+            procs.stop(process)

@@ -23,7 +23,6 @@ from policies.health import BreakerConfig, BreakerSnapshot, breaker_state, on_re
 from policies.types import BreakerState
 
 log = logging.getLogger("triage.breakers")
-STATE_VALUES = {"closed": 0, "half_open": 1, "open": 2}
 
 
 class Breakers:

@@ -42,6 +42,7 @@ class RequestContext:
     interrupted: bool = False  # a stream that broke after its first byte
     tier_header: str | None = None  # x-triage-tier, honoured where the profile allows it
     reservation: tuple[str, float] | None = None  # (budget window key, reserved USD) until settled
+    prompt: str | None = None  # the last user message, kept only when log_prompts is on
 
     def answered_by(self, target: Target) -> None:
         self.target, self.tier, self.model = target, target.name, target.tier.model

@@ -50,10 +50,10 @@ def request_facts(
     smallest context window fits every window: then a byte estimate (bytes / 4) is
     enough (it only feeds budget estimates), and the hot path skips tokenising.
     """
-    max_output = request.max_completion_tokens or request.max_tokens or expected_output
+    max_output = request.max_completion_tokens or request.max_tokens or 0
     upper_bound = _text_bytes(messages)
     if upper_bound + max_output <= smallest_window:
         prompt_tokens = max(upper_bound // 4, 1)
     else:
         prompt_tokens = counter.prompt_tokens(messages)
-    return RequestFacts(prompt_tokens=prompt_tokens, max_output_tokens=max_output, features=features(request))
+    return RequestFacts(prompt_tokens, max_output, expected_output, features(request))

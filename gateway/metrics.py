@@ -8,13 +8,15 @@ replicas, so no multiprocess registry is needed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 FAST_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
 SCORE_BUCKETS = tuple(i / 20 for i in range(1, 21))
+BREAKER_VALUES: Mapping[str, int] = MappingProxyType({"closed": 0, "half_open": 1, "open": 2})
 
 
 class Metrics:
@@ -101,9 +103,22 @@ class Metrics:
         self.upstream_errors = Counter(
             "triage_upstream_errors", "Failed upstream attempts by kind.", ["tier", "kind"], registry=r
         )
+        self.breaker_state = Gauge(
+            "triage_breaker_state", "Circuit breaker per tier: 0 closed, 1 half-open, 2 open.", ["tier"], registry=r
+        )
+        self.budget_spent = Gauge(
+            "triage_budget_spent_usd", "Spend in the budget's current window.", ["scope"], registry=r
+        )
+        self.budget_remaining = Gauge(
+            "triage_budget_remaining_usd", "Budget left in the current window.", ["scope"], registry=r
+        )
         self.stream_interruptions = Counter(
             "triage_stream_interruptions", "Streams that broke after their first byte.", ["tier"], registry=r
         )
+
+    def set_health(self, states: Mapping[str, str]) -> None:
+        for tier, state in states.items():
+            self.breaker_state.labels(tier).set(BREAKER_VALUES[state])
 
     def set_targets(self, shares: Iterable[tuple[str, float]]) -> None:
         for profile, share in shares:

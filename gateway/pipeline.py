@@ -128,7 +128,7 @@ class Pipeline:
 
     async def _reserve(self, ctx: RequestContext, decision: RouteDecision, inputs: RouteInputs, now: float) -> bool:
         tier = self.tiers[decision.tier]
-        estimate = tier.estimate_usd(inputs.facts.prompt_tokens, inputs.facts.max_output_tokens)
+        estimate = tier.estimate_usd(inputs.facts.prompt_tokens, inputs.facts.estimate_output_tokens)
         key = await self.budgets.reserve(GLOBAL_BUDGET, estimate, now)
         if key is None:
             return False

@@ -7,6 +7,7 @@ at import time. Errors surface as ``ConfigError`` naming the field.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -20,6 +21,8 @@ from gateway.cost import resolve_price
 from gateway.errors import Scrubber
 from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline, ProfileRoute
+from gateway.request_log import configure as configure_request_log
+from gateway.request_log import log_request
 from gateway.settings import ConfigError, Settings, resolve_secrets
 from gateway.upstream.base import Target, Transport
 from gateway.upstream.caller import UpstreamCaller
@@ -39,13 +42,16 @@ class Runtime:
     transports: dict[str, Transport]
     cache: ResponseCache
     metrics: Metrics
+    request_log: logging.Logger
     ready: bool = False
     draining: bool = False  # set on SIGTERM: readiness fails and new requests get 503 shutting_down
     notes: list[str] = field(default_factory=list)
 
     def record(self, ctx: RequestContext, status: int) -> None:
+        """Metrics and the JSON log line of one finished request."""
         store = self.cache.store
         record(self.metrics, ctx, status, store.backend, store.state == "ok")
+        log_request(self.request_log, ctx, status)
 
     async def aclose(self) -> None:
         self.ready = False
@@ -147,5 +153,11 @@ def build_runtime(settings: Settings, environ: Mapping[str, str] | None = None) 
     metrics = Metrics()
     metrics.set_targets((name, profile.frontier_share) for name, profile in settings.profiles.items())
     return Runtime(
-        settings=settings, pipeline=pipeline, routers=routers, transports=transports, cache=cache, metrics=metrics
+        settings=settings,
+        pipeline=pipeline,
+        routers=routers,
+        transports=transports,
+        cache=cache,
+        metrics=metrics,
+        request_log=configure_request_log(),
     )

@@ -55,9 +55,9 @@ def decide(inputs: RouteInputs, tiers: Mapping[str, TierView]) -> RouteDecision:
     """The route for one request."""
     candidates = _candidates(inputs, tiers)
     facts = inputs.facts
-    fitting = [t for t in candidates if facts.prompt_tokens + facts.max_output_tokens <= t.context_window]
+    fitting = [t for t in candidates if facts.context_tokens <= t.context_window]
     if not fitting:
-        needed = facts.prompt_tokens + facts.max_output_tokens
+        needed = facts.context_tokens
         largest = max(t.context_window for t in candidates)
         raise ContextTooLong(
             f"the prompt ({facts.prompt_tokens} tokens) plus max tokens needs {needed} tokens; "
@@ -116,7 +116,7 @@ def _within_budget(
     facts = inputs.facts
 
     def affordable(t: TierView) -> bool:
-        cost = t.estimate_usd(facts.prompt_tokens, facts.max_output_tokens)
+        cost = t.estimate_usd(facts.prompt_tokens, facts.estimate_output_tokens)
         return all(b.affords(cost) for b in inputs.budgets)
 
     if affordable(tier):
@@ -125,7 +125,7 @@ def _within_budget(
     rule = inputs.profile.over_budget if inputs.profile is not None else "degrade"
     cheaper = sorted(
         (t for t in capable if t is not tier and affordable(t)),
-        key=lambda t: t.estimate_usd(facts.prompt_tokens, facts.max_output_tokens),
+        key=lambda t: t.estimate_usd(facts.prompt_tokens, facts.estimate_output_tokens),
     )
     if rule == "degrade" and cheaper:
         return cheaper[0], "budget", f"{detail}; budget {scopes} nearly spent, degraded to {cheaper[0].name}"
@@ -158,7 +158,7 @@ def _fallbacks(
         for name in chosen
         if name != tier.name
         and name in tiers
-        and facts.prompt_tokens + facts.max_output_tokens <= tiers[name].context_window
+        and facts.context_tokens <= tiers[name].context_window
         and facts.features <= tiers[name].capabilities
     ]
     return tuple(sorted(usable, key=lambda name: inputs.health.get(name, "closed") == "open"))

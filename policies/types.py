@@ -52,8 +52,17 @@ class RequestFacts:
     """What the request needs: its size and the features it uses."""
 
     prompt_tokens: int = 0
-    max_output_tokens: int = 256  # the request's max tokens, or the expected output when it sets none
+    max_output_tokens: int = 0  # the request's max tokens (0 when it sets none): what the context must hold
+    expected_output_tokens: int = 256  # the output a budget estimate assumes when the request sets no max tokens
     features: frozenset[str] = frozenset()
+
+    @property
+    def context_tokens(self) -> int:
+        return self.prompt_tokens + self.max_output_tokens
+
+    @property
+    def estimate_output_tokens(self) -> int:
+        return self.max_output_tokens or self.expected_output_tokens
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,8 @@ async def chat_completions(request: Request) -> Response:
     try:
         chat, raw = _parse(await _read_body(request, runtime.settings.limits.max_body_bytes))
         ctx.stream = chat.stream
+        if runtime.settings.log_prompts:
+            ctx.prompt = _last_user_text(chat)
         if chat.stream:
             outcome = await runtime.pipeline.stream(chat, raw, ctx)
             headers = {**outcome.headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -79,6 +81,15 @@ async def chat_completions(request: Request) -> Response:
         raise
     runtime.record(ctx, 200)
     return Response(result.body, media_type="application/json", headers=result.headers)
+
+
+def _last_user_text(chat: ChatCompletionRequest) -> str:
+    for message in reversed(chat.messages):
+        if message.role == "user":
+            if isinstance(message.content, str):
+                return message.content
+            return "\n".join(str(getattr(part, "text", "")) for part in message.content or [])
+    return ""
 
 
 async def _recorded(events: AsyncIterator[bytes], runtime: Runtime, ctx: RequestContext) -> AsyncIterator[bytes]:

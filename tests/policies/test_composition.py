@@ -66,8 +66,8 @@ def budget(spent: float, limit: float = 1.0) -> tuple[BudgetSnapshot, ...]:
         (inputs(0.2, RequestFacts(9000, 100)), "frontier", "context_window"),
         (inputs(0.2, RequestFacts(8000, 500)), "frontier", "context_window"),
         # capabilities: images / json_schema only on frontier
-        (inputs(0.2, RequestFacts(100, 100, frozenset({"images"}))), "frontier", "capability"),
-        (inputs(0.2, RequestFacts(100, 100, frozenset({"tools"}))), "cheap", "score_below_threshold"),
+        (inputs(0.2, RequestFacts(100, 100, features=frozenset({"images"}))), "frontier", "capability"),
+        (inputs(0.2, RequestFacts(100, 100, features=frozenset({"tools"}))), "cheap", "score_below_threshold"),
         # budget: near the limit the share shrinks (0.9 spent of 1.0: factor 0.5, share 0.15 -> threshold 0.85)
         (inputs(0.8, budgets=budget(0.0)), "frontier", "score_above_threshold"),
         (inputs(0.8, budgets=budget(0.9)), "cheap", "score_below_threshold"),
@@ -92,7 +92,7 @@ def test_composition(case: RouteInputs, tier: str, reason: str) -> None:
 
 def test_order_context_before_capability_before_threshold() -> None:
     # too long for cheap AND uses tools: frontier fits and has tools
-    decision = decide(inputs(0.1, RequestFacts(9000, 10, frozenset({"tools"}))), TIERS)
+    decision = decide(inputs(0.1, RequestFacts(9000, 10, features=frozenset({"tools"}))), TIERS)
     assert decision.tier == "frontier" and decision.fallbacks == ()
 
 
@@ -102,7 +102,7 @@ def test_order_context_before_capability_before_threshold() -> None:
         (inputs(0.5, RequestFacts(200000, 100)), ContextTooLong, "context_length_exceeded"),
         (RouteInputs(pinned_tier="cheap", facts=RequestFacts(9000, 10)), ContextTooLong, "context_length_exceeded"),
         (
-            RouteInputs(pinned_tier="cheap", facts=RequestFacts(10, 10, frozenset({"images"}))),
+            RouteInputs(pinned_tier="cheap", facts=RequestFacts(10, 10, features=frozenset({"images"}))),
             UnsupportedFeature,
             "unsupported_feature",
         ),

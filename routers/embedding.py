@@ -5,10 +5,12 @@ Run time needs only onnxruntime, tokenizers and numpy. The encoder reads the fir
 its output is the mean-pooled, L2-normalised sentence embedding (pooling is inside the
 ONNX graph, see ``routers.training.export_encoder``). 96 tokens hold 70% of the dev
 prompts whole; on routing-dev a 96-token cap scored the same APGR as 128 (0.666 vs 0.667)
-at ~3/4 of the cost. One prompt costs up to ~9 ms of CPU, so inference never runs on the event loop: single requests go through a micro-batcher
-that runs one batch at a time on a single worker thread. A lone request runs at once;
-when several are waiting, it collects for at most ``max_wait_s`` (2 ms) or ``max_batch``
-(16) requests; requests that arrive while a batch runs form the next batch.
+at ~3/4 of the cost. One prompt costs up to ~9 ms of CPU, so inference never runs on
+the event loop: single requests go through a micro-batcher that runs one batch at a time
+on a single worker thread. A lone request runs at once; when several are waiting, it
+collects for at most ``max_wait_s`` (2 ms) or ``max_batch`` (8) requests; requests that
+arrive while a batch runs form the next batch. (On this CPU a batch costs about as much
+per prompt as single prompts do, so small batches keep the tail short.)
 
 Dynamic int8 quantisation takes activation ranges per batch, so a prompt's score moves a
 little (typically < 0.01) with its batch-mates; the same batch always gives the same scores.
@@ -70,7 +72,7 @@ class OnnxEncoder:
 class MicroBatcher:
     """Coalesces concurrent single requests into batches run on one worker thread."""
 
-    def __init__(self, fn: Callable[[list[str]], list[float]], max_batch: int = 16, max_wait_s: float = 0.002) -> None:
+    def __init__(self, fn: Callable[[list[str]], list[float]], max_batch: int = 8, max_wait_s: float = 0.002) -> None:
         self._fn = fn
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s

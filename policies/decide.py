@@ -14,9 +14,9 @@
 5. threshold  -- the router's score against the profile's calibrated threshold for the
                  (possibly shrunk) share: at or above it the frontier tier, below it cheap.
                  If the preferred tier was dropped by 2-4, the remaining candidate serves.
-6. health     -- if the chosen tier's circuit breaker is open, a healthy candidate serves
-                 instead (reason ``breaker_open``); if none is healthy the chosen tier is
-                 tried anyway.
+6. health     -- if the chosen tier's circuit breaker is open, a healthy candidate (or, for a
+                 pinned tier, a healthy fallback) serves instead (reason ``breaker_open``);
+                 if none is healthy the chosen tier is tried anyway.
 
 Fallbacks: a tier's configured ``fallbacks`` if it has them, else the other of the
 profile's pair (for a pinned ``cheap``/``frontier`` tier: the other one), keeping only
@@ -69,7 +69,8 @@ def decide(inputs: RouteInputs, tiers: Mapping[str, TierView]) -> RouteDecision:
         raise UnsupportedFeature(f"no tier supports every feature this request uses ({missing or 'the combination'})")
     tier, reason, detail = _preferred(inputs, capable, {t.name for t in fitting})
     tier, reason, detail = _within_budget(inputs, capable, tier, reason, detail)
-    tier, reason, detail = _healthy(inputs, capable, tier, reason, detail)
+    alternatives = capable + [tiers[n] for n in _fallbacks(inputs, tier, capable, tiers) if tiers[n] not in capable]
+    tier, reason, detail = _healthy(inputs, alternatives, tier, reason, detail)
     return RouteDecision(tier.name, tier.model, reason, _fallbacks(inputs, tier, capable, tiers), detail)
 
 

@@ -81,7 +81,9 @@ def budget(spent: float, limit: float = 1.0) -> tuple[BudgetSnapshot, ...]:
         (inputs(0.2, health={"cheap": "open", "frontier": "open"}), "cheap", "score_below_threshold"),
         # pinned wins over score, and is still subject to health
         (RouteInputs(pinned_tier="cheap", profile=AUTO, score=0.99, facts=SHORT), "cheap", "pinned"),
-        (RouteInputs(pinned_tier="frontier", facts=SHORT, health={"frontier": "open"}), "frontier", "pinned"),
+        (RouteInputs(pinned_tier="frontier", facts=SHORT, health={"frontier": "open"}), "cheap", "breaker_open"),
+        (RouteInputs(pinned_tier="frontier", facts=SHORT, health={"frontier": "open", "cheap": "open"}), "frontier",
+         "pinned"),
     ],
 )
 def test_composition(case: RouteInputs, tier: str, reason: str) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from common import RESULTS, percentile, write_result  # type: ignore[import-not-found]
+
 from tests import procs
 
 
@@ -36,7 +37,7 @@ def _config(sim_url: str, redis_url: str | None, enabled: bool) -> dict[str, Any
     tier = {"api_base": sim_url, "price": price}
     return {"tiers": {"cheap": {"model": "openai/sim-cheap", **tier}, "frontier": {"model": "openai/sim-frontier", **tier}},
             "profiles": {"auto": {"router": "heuristic"}}, "redis": {"url": redis_url},
-            "cache": {"enabled": enabled}, "log_level": "warning"}
+            "cache": {"enabled": enabled}, "log_level": "warning", "log_requests": False}
 
 
 def _timed(client: httpx.Client, url: str, body: dict[str, Any], expect: str | None) -> float:

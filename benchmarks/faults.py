@@ -20,9 +20,9 @@ from typing import Any
 
 import httpx
 
-from tests import procs
-
 from common import write_result  # type: ignore[import-not-found]
+
+from tests import procs
 
 PRICE = {"input_per_mtok": 0.1, "output_per_mtok": 0.4}
 
@@ -30,7 +30,7 @@ PRICE = {"input_per_mtok": 0.1, "output_per_mtok": 0.4}
 def _config(sim_url: str, cheap_headers: dict[str, str] | None = None) -> dict[str, Any]:
     cheap = {"model": "openai/sim-cheap", "api_base": sim_url, "price": PRICE, "extra_headers": cheap_headers or {}}
     return {"tiers": {"cheap": cheap, "frontier": {"model": "openai/sim-frontier", "api_base": sim_url, "price": PRICE}},
-            "profiles": {"auto": {"router": "heuristic", "frontier_share": 0.3}}, "log_level": "error"}
+            "profiles": {"auto": {"router": "heuristic", "frontier_share": 0.3}}, "log_level": "error", "log_requests": False}
 
 
 def _shaped(response: httpx.Response) -> bool:

@@ -19,9 +19,9 @@ from typing import Any
 
 import httpx
 
-from tests import procs
-
 from common import RESULTS, percentile, write_result  # type: ignore[import-not-found]
+
+from tests import procs
 
 BODY = {"model": "cheap", "messages": [{"role": "user", "content": "Give me three name ideas for a coffee shop."}]}
 

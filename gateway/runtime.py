@@ -51,7 +51,8 @@ class Runtime:
         """Metrics and the JSON log line of one finished request."""
         store = self.cache.store
         record(self.metrics, ctx, status, store.backend, store.state == "ok")
-        log_request(self.request_log, ctx, status)
+        if self.settings.log_requests:
+            log_request(self.request_log, ctx, status)
 
     async def aclose(self) -> None:
         self.ready = False

@@ -176,6 +176,7 @@ class Settings(_Frozen):
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_requests: bool = True  # one JSON line per request on stdout (logger triage.request)
     log_prompts: bool = False  # include prompt text in the per-request log line (off: no prompt text is logged)
 
     @model_validator(mode="after")

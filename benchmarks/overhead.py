@@ -37,6 +37,7 @@ def _config(sim_url: str, transport: str) -> dict[str, Any]:
         "tiers": {"cheap": {"model": "openai/sim-cheap", **tier}, "frontier": {"model": "openai/sim-frontier", **tier}},
         "profiles": {"auto": {"router": "heuristic", "frontier_share": 0.3}},
         "log_level": "warning",
+        "log_requests": False,
     }
 
 

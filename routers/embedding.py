@@ -79,10 +79,12 @@ class MicroBatcher:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="router-embedding")
         self._queue: asyncio.Queue[tuple[str, asyncio.Future[float]]] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def submit(self, text: str) -> float:
         loop = asyncio.get_running_loop()
-        if self._queue is None or self._task is None or self._task.done():
+        if self._queue is None or self._task is None or self._task.done() or self._loop is not loop:
+            self._loop = loop  # (re)start the collector on the loop that is asking
             self._queue = asyncio.Queue()
             self._task = loop.create_task(self._collect(self._queue))
         future: asyncio.Future[float] = loop.create_future()
@@ -126,10 +128,12 @@ class MicroBatcher:
                 future.set_result(value)
 
     async def aclose(self) -> None:
-        if self._task is not None:
+        if self._task is not None and self._loop is asyncio.get_running_loop():
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        self.executor.shutdown(wait=True)
+        self._task = None
+        # wait for a running batch without blocking the event loop
+        await asyncio.to_thread(self.executor.shutdown, wait=True)
 
 
 class EmbeddingRouter:

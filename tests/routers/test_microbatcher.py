@@ -70,3 +70,11 @@ async def test_explicit_batches_run_on_the_worker() -> None:
         await batcher.aclose()
     with pytest.raises(RuntimeError):
         await batcher.run(["a"])  # closed executor refuses work
+
+
+def test_a_batcher_survives_a_new_event_loop() -> None:
+    model = Recorder()
+    batcher = MicroBatcher(model, max_wait_s=0.001)
+    assert asyncio.run(batcher.submit("ab")) == 0.02  # first loop ends with the collector pending
+    assert asyncio.run(asyncio.wait_for(batcher.submit("abc"), 2.0)) == 0.03
+    asyncio.run(batcher.aclose())

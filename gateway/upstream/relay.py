@@ -52,12 +52,8 @@ class RelayTransport:
             async with self._send(target, payload, timeout_s) as response:
                 content = await response.read()
                 status, headers = response.status, response.headers
-        except _NOT_SENT as exc:
-            raise UpstreamError("connection", f"{target.name}: cannot connect: {exc}", maybe_charged=False) from exc
-        except TimeoutError as exc:
-            raise UpstreamError("timeout", f"{target.name}: no answer within {timeout_s:.1f}s") from exc
-        except aiohttp.ClientError as exc:
-            raise UpstreamError("connection", f"{target.name}: {type(exc).__name__}: {exc}") from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _transport_error(target, exc, f"no answer within {timeout_s:.1f}s") from exc
         if status >= 400:
             raise _http_error(target, status, content, headers)
         try:
@@ -75,16 +71,21 @@ class RelayTransport:
                     raise _http_error(target, response.status, await response.read(), response.headers)
                 async for chunk in _sse_data(target, response.content.iter_any()):
                     yield chunk
-        except _NOT_SENT as exc:
-            raise UpstreamError("connection", f"{target.name}: cannot connect: {exc}", maybe_charged=False) from exc
-        except TimeoutError as exc:
-            raise UpstreamError("timeout", f"{target.name}: stream stalled for {timeout_s:.1f}s") from exc
-        except aiohttp.ClientError as exc:
-            raise UpstreamError("connection", f"{target.name}: stream broke: {type(exc).__name__}") from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _transport_error(target, exc, f"stream stalled for {timeout_s:.1f}s") from exc
 
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+def _transport_error(target: Target, exc: BaseException, timed_out: str) -> UpstreamError:
+    """Classify an aiohttp failure; a connect failure never reached the model."""
+    if isinstance(exc, _NOT_SENT):
+        return UpstreamError("connection", f"{target.name}: cannot connect: {exc}", maybe_charged=False)
+    if isinstance(exc, TimeoutError):
+        return UpstreamError("timeout", f"{target.name}: {timed_out}")
+    return UpstreamError("connection", f"{target.name}: {type(exc).__name__}: {exc}")
 
 
 async def _sse_data(target: Target, body: AsyncIterator[bytes]) -> AsyncIterator[Chunk]:

@@ -6,19 +6,12 @@ Every test runs against both transports (relay and litellm) through ``gateway_ur
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import openai
 import pytest
 
 HELLO = [{"role": "user", "content": "Say hello to the routing gateway."}]
-
-
-@pytest.fixture
-def client(gateway_url: str) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=f"{gateway_url}/v1", api_key="unused", max_retries=0, timeout=30) as sdk:
-        yield sdk
 
 
 def test_non_streaming_completion_routes_and_prices(client: openai.OpenAI) -> None:

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import openai
 import pytest
 
 HELLO = [{"role": "user", "content": "Say hello to the routing gateway."}]
-
-
-@pytest.fixture
-def client(gateway_url: str) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=f"{gateway_url}/v1", api_key="unused", max_retries=0, timeout=30) as sdk:
-        yield sdk
 
 
 def test_burst_of_500s_is_absorbed_by_retries(client: openai.OpenAI) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -20,6 +21,20 @@ from gateway.runtime import Runtime, build_runtime
 from gateway.settings import Settings
 
 log = logging.getLogger("triage.app")
+
+
+def _declare_chat_schema(app: FastAPI) -> None:
+    """Add the chat request's schemas to the OpenAPI document (the handler parses raw bodies)."""
+    default = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = default()
+            document.setdefault("components", {}).setdefault("schemas", {}).update(chat.openapi_components())
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings, environ: Mapping[str, str] | None = None) -> FastAPI:
@@ -49,6 +64,7 @@ def create_app(settings: Settings, environ: Mapping[str, str] | None = None) -> 
     app = FastAPI(title="Triage", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     install_handlers(app)
+    _declare_chat_schema(app)
     app.include_router(chat.chat_api)
     app.include_router(models.models_api)
     app.include_router(health.health_api)

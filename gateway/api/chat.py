@@ -48,7 +48,32 @@ def _parse(body: bytes) -> tuple[ChatCompletionRequest, dict[str, Any]]:
         raise InvalidRequest(f"{param}: {first['msg']}", param=param) from None
 
 
-@chat_api.post("/v1/chat/completions")
+# The handler reads the raw body itself (exact 400s, the original JSON forwarded untouched), so
+# the request schema is declared here for the OpenAPI document (clients, docs and fuzzing).
+def openapi_components() -> dict[str, Any]:
+    """The request model and its parts, as OpenAPI component schemas."""
+    schema = ChatCompletionRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    return {**schema.pop("$defs", {}), "ChatCompletionRequest": schema}
+
+
+_OPENAPI = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ChatCompletionRequest"}}},
+    },
+    "responses": {
+        "400": {"description": "Invalid request (OpenAI error shape)"},
+        "404": {"description": "Unknown model (OpenAI error shape)"},
+        "413": {"description": "Body too large"},
+        "429": {"description": "Budget exceeded (OpenAI error shape)"},
+        "502": {"description": "Upstream failed after retries and fallbacks"},
+        "503": {"description": "Not ready or shutting down"},
+        "504": {"description": "Upstream timed out"},
+    },
+}
+
+
+@chat_api.post("/v1/chat/completions", openapi_extra=_OPENAPI)
 async def chat_completions(request: Request) -> Response:
     runtime: Runtime | None = getattr(request.app.state, "runtime", None)
     if runtime is not None and runtime.draining:

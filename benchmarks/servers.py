@@ -128,6 +128,15 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def core_jiffies(core: int) -> tuple[int, int]:
+    """(busy, total) jiffies of one CPU core from ``/proc/stat`` (busy = all but idle and iowait)."""
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith(f"cpu{core} "):
+            values = [int(v) for v in line.split()[1:]]
+            return sum(values) - values[3] - values[4], sum(values)
+    return 0, 0
+
+
 def pyspy_binary() -> str | None:
     local = Path(sys.executable).parent / "py-spy"
     return str(local) if local.exists() else shutil.which("py-spy")

@@ -17,6 +17,7 @@ from typing import Any
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::\d+)?\)$")
 _PREFIXES = ("site-packages/", "lib/python3.11/", "/work/main/")
 OWN = ("gateway", "routers", "policies")
+TRUNK = ("(gateway/cli.py)", "(gateway/serve.py)", "(gateway/__main__.py)")  # start-up frames under everything
 
 
 def _short(path: str) -> str:
@@ -69,7 +70,7 @@ def summary(path: Path, top: int = 25) -> dict[str, Any]:
     packages: Counter[str] = Counter()
     for frame, count in self_counts.items():
         packages[_package(frame)] += count
-    own = Counter({f: n for f, n in total_counts.items() if _package(f) in OWN})
+    own = Counter({f: n for f, n in total_counts.items() if _package(f) in OWN and not f.endswith(TRUNK)})
     return {"samples": samples, "top_self": rows(self_counts), "top_total": rows(total_counts),
             "top_total_own": rows(own), "self_by_package": rows(packages)}
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from routers.base import Conversation, RouterScore, RouterUnavailable, prompt_text
+from routers.base import Conversation, MissingArtifact, RouterScore, prompt_text
 from routers.calibration import Calibration
 
 if TYPE_CHECKING:
@@ -31,10 +31,10 @@ def _sigmoid(z: float) -> float:
 
 
 def require(folder: Path, *names: str) -> None:
-    """Fail with ``RouterUnavailable`` if an artifact file is missing."""
+    """Fail with ``MissingArtifact`` (a ``RouterUnavailable`` and an ``OSError``) if a file is missing."""
     missing = [n for n in names if not (folder / n).exists()]
     if missing:
-        raise RouterUnavailable(f"missing router artifact(s) in {folder}: {', '.join(missing)}")
+        raise MissingArtifact(f"missing router artifact(s) in {folder}: {', '.join(missing)}")
 
 
 def load_calibration(folder: Path) -> Calibration:

@@ -53,6 +53,10 @@ class RouterUnavailable(RuntimeError):
     """The router cannot score right now (artifact missing, inference failed)."""
 
 
+class MissingArtifact(RouterUnavailable, FileNotFoundError):
+    """A router's artifact file is missing: raised at start-up, so it is an ``OSError`` too."""
+
+
 @runtime_checkable
 class Router(Protocol):
     """A classifier behind one interface. Implementations must not block the event loop."""

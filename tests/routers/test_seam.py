@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from routers.base import Router, RouterScore
-from routers.registry import DEFAULT_ROUTER, PRECISE_ROUTER, ROUTERS, UnknownRouter, build_router
+from routers.base import MissingArtifact, Router, RouterScore, RouterUnavailable
+from routers.registry import DEFAULT_ROUTER, PRECISE_ROUTER, ROUTERS, RouterOptions, UnknownRouter, build_router
 from tests.routers.conftest import CONVERSATIONS, router_params
 
 
@@ -68,3 +69,10 @@ def test_light_routers_import_no_heavy_libraries() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+@pytest.mark.parametrize("name", ["ngram", "static", "ensemble", "embedding"])
+def test_missing_artifacts_fail_at_build_time(name: str, tmp_path: Path) -> None:
+    with pytest.raises(MissingArtifact) as info:
+        build_router(name, RouterOptions(artifacts=tmp_path))
+    assert isinstance(info.value, RouterUnavailable) and isinstance(info.value, OSError)

@@ -39,8 +39,6 @@ PHASES = ("auto", "auto-economy", "mixed + repeats")
 REPEAT_SHARE = (0.1, 0.1, 0.45)  # share of each phase's requests that repeat an earlier temperature-0 request
 WINDOW_S = 10.0  # the rate window of the rendered panels (the dashboard uses $__rate_interval / 5m)
 SHARE_WINDOW_S = 20.0  # the frontier share's window: about 50 decisions per profile
-# procs.gateway runs `python -m gateway serve --config F`: append --drain-delay-s 0 (exec keeps the signal)
-NO_DRAIN = ["sh", "-c", 'exec "$@" --drain-delay-s 0', "sh"]
 Labels = tuple[tuple[str, str], ...]
 Snapshot = dict[tuple[str, Labels], float]
 
@@ -277,7 +275,7 @@ def main() -> None:
     prompts = [json.loads(line)["prompt"] for line in DATA.read_text().split("\n") if line.strip()]
     with procs.simulator([]) as sim_url, tempfile.TemporaryDirectory() as tmp:
         config = _config(sim_url)
-        with procs.gateway(config, Path(tmp), prefix=NO_DRAIN) as url:
+        with procs.gateway(config, Path(tmp)) as url:
             rows, scrapes = asyncio.run(_load(url, prompts, args))
     targets = {name: float(p["frontier_share"]) for name, p in config["profiles"].items()}
     series = render(scrapes, args.phase_s, targets)

@@ -1,17 +1,11 @@
 """Observability: the Prometheus configs and rules (promtool), the PromQL of the Grafana dashboard
 and of the rules against the metrics the gateway really exports, and a real Prometheus scraping a
-real gateway after a known sequence of requests."""
+real gateway after a known sequence of requests. Helpers: observability_support.py."""
 
 from __future__ import annotations
 
-import json
-import re
-import shutil
 import subprocess
-import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,79 +14,31 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.metrics import Metrics
 from tests import procs
-from tests.conftest import e2e_config, tier
-
-PROMETHEUS = procs.ROOT / "deploy" / "prometheus"
-RULES = sorted((PROMETHEUS / "rules").glob("*.yml"))
-GRAFANA = procs.ROOT / "deploy" / "grafana"
-DASHBOARD = GRAFANA / "dashboards" / "triage.json"
-METRIC_NAME = re.compile(r"\btriage_[a-z0-9_]+")
-# Grafana's template variables, as the dashboard would expand them
-VARIABLES = {"$__rate_interval": "1m", "$__interval": "1m", "$__range": "1h", "$profile": ".*"}
-CHEAP_MODEL = "openai/sim-cheap"
-# the families the dashboard must show and the test traffic must exercise (metrics added later bring their panels)
-# fmt: off
-SHOWN = frozenset(f"triage_{name}" for name in (
-    "requests", "request_duration_seconds", "gateway_overhead_seconds", "time_to_first_token_seconds",
-    "upstream_latency_seconds", "router_score", "router_latency_seconds", "route_decisions", "tokens", "cost_usd",
-    "savings_usd", "frontier_share_target", "cache_requests", "cache_saved_usd", "cache_up", "upstream_retries",
-    "fallbacks", "upstream_errors", "stream_interruptions",
-))
-# fmt: on
-PRICES = {"cheap": (0.10, 0.40), "frontier": (2.50, 10.00)}  # tests/conftest.py's tier(): USD per Mtok
-# procs.gateway runs `python -m gateway serve --config F`; this appends --drain-delay-s 0 so the
-# gateway stops at once instead of draining for 5 s (the signal reaches python: exec)
-NO_DRAIN = ["sh", "-c", 'exec "$@" --drain-delay-s 0', "sh"]
-
-
-def binary(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        pytest.skip(f"{name} is not installed (apt-get install prometheus)")
-    return found
-
-
-def dashboard() -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(DASHBOARD.read_text())
-    return document
-
-
-def dashboard_exprs() -> list[tuple[str, str]]:
-    """(panel title, PromQL) of every dashboard query."""
-    return [(p["title"], t["expr"]) for p in dashboard()["panels"] for t in p.get("targets", [])]
-
-
-def rule_exprs() -> list[tuple[str, str]]:
-    """(alert or record name, PromQL) of every rule."""
-    found = []
-    for path in RULES:
-        for group in yaml.safe_load(path.read_text())["groups"]:
-            found += [(rule.get("alert") or rule["record"], rule["expr"]) for rule in group["rules"]]
-    return found
-
-
-def expand(expr: str) -> str:
-    for name, value in VARIABLES.items():
-        expr = expr.replace(name, value)
-    assert "$" not in expr, f"unexpanded template variable in {expr}"
-    return expr
-
-
-def referenced(exprs: list[tuple[str, str]]) -> set[str]:
-    return {name for _, expr in exprs for name in METRIC_NAME.findall(expr)}
-
-
-def registry_sample_names() -> dict[str, set[str]]:
-    """Family name -> the sample names Prometheus stores for it (counter: _total; histogram: _bucket/_sum/_count)."""
-    suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"], "gauge": [""]}
-    return {f.name: {f.name + s for s in suffixes[f.type]} for f in Metrics().registry.collect()}
-
-
-def run(command: list[str | Path]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=60, cwd=procs.ROOT)
-
+from tests.deploy.observability_support import (
+    BUDGET_USD,
+    CHEAP_MODEL,
+    GRAFANA,
+    PRICES,
+    PROMETHEUS,
+    RULES,
+    SHOWN,
+    Stack,
+    binary,
+    dashboard,
+    dashboard_exprs,
+    expand,
+    gateway_config,
+    query,
+    referenced,
+    registry_sample_names,
+    rule_exprs,
+    run,
+    samples,
+    traffic,
+    value,
+    wait,
+)
 
 # ---------------------------------------------------------------------------- promtool, no servers
 
@@ -180,115 +126,33 @@ def test_referenced_metrics_are_in_the_registry() -> None:
 # ---------------------------------------------------------------------------- a real gateway and Prometheus
 
 
-@dataclass
-class Stack:
-    gateway: str
-    prometheus: str
-    metrics_text: str = ""
-    cheap_tokens: dict[str, int] = field(default_factory=lambda: {"input": 0, "output": 0})
-    requests: int = 0
-
-
-def _config(sim_url: str) -> dict[str, Any]:
-    """e2e tiers, but only `cheap` uses sim-cheap (so its tokens are known exactly) and a private burst key."""
-    config = e2e_config(sim_url, "relay")
-    key = f"observability-{uuid.uuid4().hex}"
-    tiers = config["tiers"]
-    tiers["flaky"] = {
-        **tier(sim_url, "sim-frontier", "relay"),
-        **{k: tiers["flaky"][k] for k in ("max_retries", "fallbacks")},
-    }
-    tiers["flaky"]["extra_headers"] = {"x-sim-fault": f"500;first=2;key={key}"}
-    tiers["resetter"] = {**tiers["resetter"], "model": "openai/sim-frontier"}
-    tiers["broken"] = tier(
-        sim_url, "sim-frontier", "relay", max_retries=0, fallbacks=[], extra_headers={"x-sim-fault": "500"}
-    )
-    del tiers["stuck"]
-    return config
-
-
-def _send(client: httpx.Client, stack: Stack, model: str, content: str, stream: bool = False, **extra: Any) -> None:
-    body = {"model": model, "messages": [{"role": "user", "content": content}], "stream": stream, **extra}
-    if stream:
-        body["stream_options"] = {"include_usage": True}
-    usage = None
-    with client.stream("POST", f"{stack.gateway}/v1/chat/completions", json=body) as response:
-        text = response.read().decode()
-    stack.requests += 1
-    if not response.is_success:
-        return
-    if stream:
-        chunks = [json.loads(line[6:]) for line in text.splitlines() if line.startswith("data: {")]
-        usage = next((c["usage"] for c in chunks if c.get("usage")), None)
-    else:
-        usage = json.loads(text)["usage"]
-    if response.headers["x-triage-model"] == CHEAP_MODEL and response.headers["x-triage-cache"] != "hit":
-        assert usage is not None, "a cheap answer without usage: its tokens would be unknown"
-        stack.cheap_tokens["input"] += usage["prompt_tokens"]
-        stack.cheap_tokens["output"] += usage["completion_tokens"]
-
-
-def _traffic(client: httpx.Client, stack: Stack) -> None:
-    """Requests that give every metric family samples."""
-    for i in range(3):  # the known sequence: three non-streaming requests pinned to cheap
-        _send(client, stack, "cheap", f"Give me {i + 2} name ideas for a coffee shop.")
-    _send(client, stack, "auto", "Prove that there are infinitely many primes, step by step.")
-    _send(client, stack, "all-frontier", "Write a haiku about routing.")
-    _send(client, stack, "all-cheap", "What is the capital of France?")
-    _send(client, stack, "auto", "What is 2 + 2?", temperature=0)  # miss
-    _send(client, stack, "auto", "What is 2 + 2?", temperature=0)  # hit
-    _send(client, stack, "cheap", "Stream me a short story.", stream=True)  # time to first token
-    _send(client, stack, "flaky", "Retry me.")  # two 500s, then an answer: retries, upstream errors
-    _send(client, stack, "dead-frontier", "Fall back, please.")  # dead -> cheap: a fallback
-    _send(client, stack, "resetter", "Break this stream.", stream=True)  # a stream interruption
-    _send(client, stack, "broken", "Fail.")  # 502: a 5xx
-
-
-def _query(client: httpx.Client, stack: Stack, promql: str) -> dict[str, Any]:
-    response = client.get(f"{stack.prometheus}/api/v1/query", params={"query": promql})
-    document: dict[str, Any] = response.json()
-    assert response.status_code == 200 and document["status"] == "success", f"{promql}: {document}"
-    return document
-
-
-def _value(client: httpx.Client, stack: Stack, promql: str) -> float | None:
-    result = _query(client, stack, promql)["data"]["result"]
-    return float(result[0]["value"][1]) if result else None
-
-
-def _wait(predicate: Any, what: str, timeout_s: float = 25.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 def stack(sim_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     prometheus = binary("prometheus")
     directory = tmp_path_factory.mktemp("observability")
-    with procs.gateway(_config(sim_url), directory, prefix=NO_DRAIN) as gateway_url:
+    config = gateway_config(sim_url)
+    with procs.gateway(config, directory) as gateway_url:
         port = procs.free_port()
-        config = {
+        scrape = {
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
             "rule_files": [str(path) for path in RULES],
             "scrape_configs": [{"job_name": "triage", "static_configs": [{"targets": [gateway_url.split("//")[1]]}]}],
         }
-        (directory / "prometheus.yml").write_text(yaml.safe_dump(config))
+        (directory / "prometheus.yml").write_text(yaml.safe_dump(scrape))
         command = [prometheus, f"--config.file={directory / 'prometheus.yml'}", f"--storage.tsdb.path={directory / 'tsdb'}",
                    f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"]  # fmt: skip
         with (directory / "prometheus.log").open("wb") as log:
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=directory)
         try:
             procs.wait_http(f"http://127.0.0.1:{port}/-/ready", process, timeout_s=30)
-            stack = Stack(gateway_url, f"http://127.0.0.1:{port}")
+            stack = Stack(gateway_url, f"http://127.0.0.1:{port}", frozenset(config["tiers"]))
             with httpx.Client(timeout=30) as client:
-                _traffic(client, stack)
+                traffic(client, stack)
                 stack.metrics_text = client.get(f"{gateway_url}/metrics").text
-                _wait(lambda: _value(client, stack, "sum(triage_requests_total)") == stack.requests, "the scrape")
+                wait(lambda: value(client, stack, "sum(triage_requests_total)") == stack.requests, "the scrape")
                 # rate() and increase() need two samples of every series (the 5xx series came last)
                 two = "min(count_over_time(triage_requests_total[1m])) >= 2"
-                _wait(lambda: _value(client, stack, two) is not None, "a second scrape")
+                wait(lambda: value(client, stack, two) is not None, "a second scrape")
             yield stack
         finally:
             procs.stop(process)
@@ -298,7 +162,7 @@ def test_scrape_exports_every_family_and_the_referenced_names(stack: Stack) -> N
     exported = registry_sample_names()
     scraped = {f.name: {s.name for s in f.samples} for f in text_string_to_metric_families(stack.metrics_text)}
     # prometheus_client also exposes each counter's and histogram's `_created` time, parsed as its own family
-    triage = {n: samples for n, samples in scraped.items() if n.startswith("triage_") and not n.endswith("_created")}
+    triage = {n: found for n, found in scraped.items() if n.startswith("triage_") and not n.endswith("_created")}
     assert triage.keys() == exported.keys()
     empty = [name for name in SHOWN if not triage[name] & exported[name]]
     assert not empty, f"families without samples after the traffic: {empty}"
@@ -317,24 +181,40 @@ def test_prometheus_sees_exact_tokens_cost_and_savings(stack: Stack) -> None:
     with httpx.Client(timeout=10) as client:
         for direction, expected in stack.cheap_tokens.items():
             query = f'sum(triage_tokens_total{{model="{CHEAP_MODEL}",direction="{direction}"}})'
-            assert _value(client, stack, query) == expected
-        assert _value(client, stack, 'sum(triage_cost_usd_total{tier="cheap"})') == pytest.approx(spent, rel=1e-9)
-        assert _value(client, stack, 'sum(triage_savings_usd_total{tier="cheap"})') == pytest.approx(
+            assert value(client, stack, query) == expected
+        assert value(client, stack, 'sum(triage_cost_usd_total{tier="cheap"})') == pytest.approx(spent, rel=1e-9)
+        assert value(client, stack, 'sum(triage_savings_usd_total{tier="cheap"})') == pytest.approx(
             would_be - spent, rel=1e-9
         )
-        assert _value(client, stack, 'sum(triage_requests_total{status_class="5xx"})') == 1
-        assert _value(client, stack, 'sum(triage_cache_requests_total{result="hit"})') == 1
-        assert _value(client, stack, 'sum(triage_fallbacks_total{from_tier="dead",to_tier="cheap"})') == 1
-        assert _value(client, stack, 'sum(triage_upstream_retries_total{tier="flaky"})') == 2
+        assert value(client, stack, 'sum(triage_requests_total{status_class="5xx"})') == 1
+        assert value(client, stack, 'sum(triage_cache_requests_total{result="hit"})') == 1
+        assert value(client, stack, 'sum(triage_fallbacks_total{from_tier="dead",to_tier="cheap"})') == 1
+        assert value(client, stack, 'sum(triage_upstream_retries_total{tier="flaky"})') == 2
+
+
+def test_prometheus_sees_breakers_and_budget(stack: Stack) -> None:
+    with httpx.Client(timeout=10) as client:
+        states = {labels["tier"]: state for labels, state in samples(client, stack, "triage_breaker_state")}
+        assert states.keys() == stack.tiers, "one breaker state per configured tier"
+        assert set(states.values()) <= {0, 1, 2} and states["cheap"] == 0, states
+
+        # the budget's window holds what every request cost (each reservation is settled when its request ends)
+        remaining, spent = 'triage_budget_remaining_usd{scope="global"}', "sum(triage_cost_usd_total)"
+        settled = f"abs(sum({remaining}) - ({BUDGET_USD} - {spent})) < 1e-9"
+        wait(lambda: value(client, stack, settled) is not None, "the budget to match the spend", timeout_s=10)
+        cost = value(client, stack, spent)
+        assert cost is not None and cost > 0
+        assert value(client, stack, remaining) == pytest.approx(BUDGET_USD - cost, abs=1e-9)
+        assert value(client, stack, 'triage_budget_spent_usd{scope="global"}') == pytest.approx(cost, abs=1e-9)
 
 
 def test_dashboard_and_rule_queries_evaluate(stack: Stack) -> None:
     with httpx.Client(timeout=10) as client:
         for title, expr in dashboard_exprs():
-            result = _query(client, stack, expand(expr))["data"]["result"]
+            result = query(client, stack, expand(expr))["data"]["result"]
             assert result, f"panel {title!r}: {expand(expr)} matched no series"
         for _rule, expr in rule_exprs():
-            _query(client, stack, expr)
+            query(client, stack, expr)
         values = client.get(
             f"{stack.prometheus}/api/v1/label/profile/values", params={"match[]": "triage_requests_total"}
         )
@@ -348,7 +228,7 @@ def test_prometheus_evaluates_every_rule_without_error(stack: Stack) -> None:
             groups = client.get(f"{stack.prometheus}/api/v1/rules").json()["data"]["groups"]
             return [rule for group in groups for rule in group["rules"]]
 
-        _wait(lambda: all(r["lastEvaluation"] > "2000" for r in rules()), "every rule's first evaluation")
+        wait(lambda: all(r["lastEvaluation"] > "2000" for r in rules()), "every rule's first evaluation")
         found = rules()
     assert len(found) == len(rule_exprs())
     broken = {r["name"]: r.get("lastError") for r in found if r["health"] != "ok"}

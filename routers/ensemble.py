@@ -9,15 +9,18 @@ sees a member's in-sample scores. Both members are sub-millisecond, so the blend
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from routers.artifact import SyncRouter, load_calibration, require
 from routers.ngram import NgramRouter
 from routers.static import StaticRouter
 
-MEMBER_TYPES: dict[str, type[NgramRouter] | type[StaticRouter]] = {"ngram": NgramRouter, "static": StaticRouter}
+MEMBER_TYPES: Mapping[str, type[NgramRouter] | type[StaticRouter]] = MappingProxyType(
+    {"ngram": NgramRouter, "static": StaticRouter}
+)
 
 
 class EnsembleRouter(SyncRouter):

@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from gateway.api import chat, health, metrics, models
+from gateway.api import admin, chat, health, metrics, models
 from gateway.errors import install_handlers
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import Settings
@@ -48,7 +48,12 @@ def create_app(settings: Settings, environ: Mapping[str, str] | None = None) -> 
             runtime.pipeline.breakers.sync_forever(settings.breaker.sync_interval_s)
         )
         if settings.auth.mode == "none":
-            log.warning("auth mode is 'none': every client on the network can use this gateway")
+            log.warning(
+                "AUTH IS OFF (auth.mode: none): anyone who can reach %s:%d can use this gateway and spend "
+                "its provider keys; set auth.mode: keys before exposing it",
+                settings.listen.host,
+                settings.listen.port,
+            )
         runtime.ready = True
         log.info(
             "triage ready: tiers %s, profiles %s",
@@ -69,4 +74,23 @@ def create_app(settings: Settings, environ: Mapping[str, str] | None = None) -> 
     app.include_router(models.models_api)
     app.include_router(health.health_api)
     app.include_router(metrics.metrics_api)
+    app.include_router(admin.admin_api)
+    if settings.cors.allow_origins:
+        from starlette.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors.allow_origins),
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=list(settings.cors.allow_headers),
+            expose_headers=[
+                "x-triage-tier",
+                "x-triage-model",
+                "x-triage-score",
+                "x-triage-request-id",
+                "x-triage-cache",
+                "x-triage-cost-usd",
+                "x-triage-reason",
+            ],
+        )
     return app

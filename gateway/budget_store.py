@@ -52,8 +52,7 @@ class BudgetStore:
             self._last_warning = now
             log.warning("budget store unavailable (%s: %s); budgets fail open", type(exc).__name__, exc)
 
-    async def snapshot(self, scope: str, now: float) -> BudgetSnapshot:
-        assert self.settings.limit_usd is not None
+    async def snapshot(self, scope: str, now: float, limit_usd: float) -> BudgetSnapshot:
         key = self._key(scope, now)
         spent = self._local.get(key, 0.0)
         if self._redis is not None:
@@ -61,18 +60,17 @@ class BudgetStore:
                 spent = float(await self._redis.get(key) or 0.0)
             except Exception as exc:
                 self._warn(exc)
-        return BudgetSnapshot(scope, self.settings.limit_usd, spent, self.settings.soft_fraction)
+        return BudgetSnapshot(scope, limit_usd, spent, self.settings.soft_fraction)
 
-    async def reserve(self, scope: str, amount_usd: float, now: float) -> str | None:
-        """Atomically add ``amount_usd`` if the window stays within the limit.
+    async def reserve(self, scope: str, amount_usd: float, now: float, limit_usd: float) -> str | None:
+        """Atomically add ``amount_usd`` if the window stays within ``limit_usd``.
 
         Returns the window's key (to settle against later), or ``None`` if refused.
         """
-        assert self.settings.limit_usd is not None
         key = self._key(scope, now)
         if self._reserve is None:
             spent = self._local.get(key, 0.0)
-            if spent + amount_usd > self.settings.limit_usd:
+            if spent + amount_usd > limit_usd:
                 return None
             self._local[key] = spent + amount_usd
             return key

@@ -41,7 +41,11 @@ class RequestContext:
     first_byte_s: float | None = None  # streams: seconds from request start to the first event sent
     interrupted: bool = False  # a stream that broke after its first byte
     tier_header: str | None = None  # x-triage-tier, honoured where the profile allows it
-    reservation: tuple[str, float] | None = None  # (budget window key, reserved USD) until settled
+    reservations: list[tuple[str, float]] = field(default_factory=list)  # (budget window key, USD) until settled
+    budgets: list[tuple[str, float]] = field(default_factory=list)  # (scope, limit USD) that apply to this request
+    allowed_tiers: frozenset[str] | None = None  # the API key's tiers (None: every tier)
+    key_id: str | None = None  # the API key's id (never the key)
+    admitted_tokens: int = 0  # the TPM estimate counted at admission, corrected after the request
     prompt: str | None = None  # the last user message, kept only when log_prompts is on
 
     def answered_by(self, target: Target) -> None:

@@ -6,7 +6,11 @@
      ├─ InvalidRequest        400     invalid_request_error (bad JSON, bad fields,
  │                                context_length_exceeded, unsupported_feature)
      ├─ ModelNotFound         404     invalid_request_error / model_not_found
-     ├─ PayloadTooLarge       413     invalid_request_error / request_too_large
+     ├─ Unauthorized          401     invalid_request_error / invalid_api_key, expired_api_key
+ ├─ Forbidden             403     permission_error / permission_denied, model_not_allowed, tier_not_allowed
+ ├─ PayloadTooLarge       413     invalid_request_error / request_too_large
+ ├─ RateLimited           429     rate_limit_error / rate_limit_exceeded (with Retry-After)
+ ├─ AuthUnavailable       503     service_unavailable / auth_unavailable (key store down, fail closed)
      ├─ NotReady              503     service_unavailable / not_ready
  ├─ ShuttingDown          503     service_unavailable / shutting_down
  ├─ BudgetExhausted       429     rate_limit_error / budget_exceeded
@@ -30,8 +34,9 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from gateway.keys import KeyStoreUnavailable
 from gateway.upstream.base import UpstreamError
-from policies.types import BudgetExceeded, ContextTooLong, NoEligibleRoute, UnsupportedFeature
+from policies.types import BudgetExceeded, ContextTooLong, NoEligibleRoute, TierNotAllowed, UnsupportedFeature
 
 log = logging.getLogger("triage.errors")
 
@@ -64,6 +69,12 @@ class ModelNotFound(GatewayError):
     code = "model_not_found"
 
 
+class AdminDisabled(GatewayError):
+    status = 404
+    type = "invalid_request_error"
+    code = "admin_disabled"
+
+
 class PayloadTooLarge(GatewayError):
     status = 413
     type = "invalid_request_error"
@@ -80,6 +91,30 @@ class ShuttingDown(GatewayError):
     status = 503
     type = "service_unavailable"
     code = "shutting_down"
+
+
+class Unauthorized(GatewayError):
+    status = 401
+    type = "invalid_request_error"
+    code = "invalid_api_key"
+
+
+class Forbidden(GatewayError):
+    status = 403
+    type = "permission_error"
+    code = "permission_denied"
+
+
+class RateLimited(GatewayError):
+    status = 429
+    type = "rate_limit_error"
+    code = "rate_limit_exceeded"
+
+
+class AuthUnavailable(GatewayError):
+    status = 503
+    type = "service_unavailable"
+    code = "auth_unavailable"
 
 
 class BudgetExhausted(GatewayError):
@@ -135,6 +170,8 @@ def from_policy(exc: NoEligibleRoute) -> GatewayError:
     """Translate a policy's refusal."""
     if isinstance(exc, BudgetExceeded):
         return BudgetExhausted(str(exc))
+    if isinstance(exc, TierNotAllowed):
+        return Forbidden(str(exc), code=exc.code)
     if isinstance(exc, ContextTooLong | UnsupportedFeature):
         return InvalidRequest(str(exc), param="messages", code=exc.code)
     return NoRoute(str(exc))
@@ -181,7 +218,14 @@ def install_handlers(app: FastAPI) -> None:
         log.exception("unhandled error (request %s)", request_id)
         return json_response(500, error_body("internal error in the gateway", "server_error", None, "internal_error"))
 
+    async def on_store_down(request: Request, exc: Exception) -> Response:
+        body = error_body(
+            "the key store is unavailable; retry shortly", "service_unavailable", None, "auth_unavailable"
+        )
+        return json_response(503, body)
+
     app.add_exception_handler(GatewayError, on_gateway_error)
+    app.add_exception_handler(KeyStoreUnavailable, on_store_down)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -113,35 +113,38 @@ class Pipeline:
             score=ctx.score.value if ctx.score is not None else None,
             facts=request_facts(request, messages, self.counter, self.smallest_window, expected),
             health=self.breakers.health(now),
+            allowed_tiers=ctx.allowed_tiers,
         )
         for attempt in range(2):
-            if self.budgets.enabled:
-                inputs = replace(inputs, budgets=(await self.budgets.snapshot(GLOBAL_BUDGET, now),))
+            snapshots = [await self.budgets.snapshot(scope, now, limit) for scope, limit in ctx.budgets]
+            inputs = replace(inputs, budgets=tuple(snapshots))
             try:
                 ctx.decision = decide(inputs, self.tiers)
             except NoEligibleRoute as exc:
                 raise from_policy(exc) from None
-            if not self.budgets.enabled or await self._reserve(ctx, ctx.decision, inputs, now):
+            if not ctx.budgets or await self._reserve(ctx, ctx.decision, inputs, now):
                 return ctx.decision
             log.info("request %s: budget reservation lost a race (attempt %d); deciding again", ctx.request_id, attempt)
-        raise from_policy(BudgetExceeded(f"budget {GLOBAL_BUDGET} exhausted: this request would overspend it"))
+        scopes = ", ".join(scope for scope, _ in ctx.budgets)
+        raise from_policy(BudgetExceeded(f"budget {scopes} exhausted: this request would overspend it"))
 
     async def _reserve(self, ctx: RequestContext, decision: RouteDecision, inputs: RouteInputs, now: float) -> bool:
+        """Reserve the estimate in every budget that applies; all or nothing."""
         tier = self.tiers[decision.tier]
         estimate = tier.estimate_usd(inputs.facts.prompt_tokens, inputs.facts.estimate_output_tokens)
-        key = await self.budgets.reserve(GLOBAL_BUDGET, estimate, now)
-        if key is None:
-            return False
-        ctx.reservation = (key, estimate)
+        for scope, limit in ctx.budgets:
+            key = await self.budgets.reserve(scope, estimate, now, limit)
+            if key is None:
+                await self._settle(ctx)  # refund the scopes reserved so far
+                return False
+            ctx.reservations.append((key, estimate))
         return True
 
     async def _settle(self, ctx: RequestContext) -> None:
-        """Replace the budget reservation by what the request actually cost (0 if it failed)."""
-        if ctx.reservation is None:
-            return
-        key, reserved = ctx.reservation
-        ctx.reservation = None
-        await self.budgets.settle(key, (ctx.cost or 0.0) - reserved)
+        """Replace the budget reservations by what the request actually cost (0 if it failed)."""
+        reservations, ctx.reservations = ctx.reservations, []
+        for key, reserved in reservations:
+            await self.budgets.settle(key, (ctx.cost or 0.0) - reserved)
 
     def _payload(self, raw: Mapping[str, Any], stream: bool) -> dict[str, Any]:
         payload = {k: v for k, v in raw.items() if k != "model"}

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gateway.accounting import record
+from gateway.auth import Authenticator
 from gateway.breakers import Breakers
 from gateway.budget_store import BudgetStore
 from gateway.cache import build_cache, build_redis
@@ -19,11 +20,13 @@ from gateway.caching import ResponseCache
 from gateway.context import RequestContext
 from gateway.cost import resolve_price
 from gateway.errors import Scrubber
+from gateway.keys import KeyStore
 from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline, ProfileRoute
+from gateway.ratelimit import RateLimiter
 from gateway.request_log import configure as configure_request_log
 from gateway.request_log import log_request
-from gateway.settings import ConfigError, Settings, resolve_secrets
+from gateway.settings import ConfigError, Settings, resolve_master_key, resolve_secrets
 from gateway.upstream.base import Target, Transport
 from gateway.upstream.caller import UpstreamCaller
 from policies.health import BreakerConfig
@@ -43,6 +46,8 @@ class Runtime:
     cache: ResponseCache
     metrics: Metrics
     request_log: logging.Logger
+    auth: Authenticator
+    limiter: RateLimiter
     ready: bool = False
     draining: bool = False  # set on SIGTERM: readiness fails and new requests get 503 shutting_down
     notes: list[str] = field(default_factory=list)
@@ -102,6 +107,7 @@ def validate_settings(settings: Settings, environ: Mapping[str, str] | None = No
     from routers.registry import ROUTERS
 
     build_targets(settings, environ)
+    resolve_master_key(settings, environ)
     for name, profile in settings.profiles.items():
         if profile.router not in ROUTERS:
             known = ", ".join(sorted(ROUTERS))
@@ -161,4 +167,10 @@ def build_runtime(settings: Settings, environ: Mapping[str, str] | None = None) 
         cache=cache,
         metrics=metrics,
         request_log=configure_request_log(),
+        auth=Authenticator(
+            settings.auth.mode,
+            resolve_master_key(settings, environ),
+            KeyStore(redis, settings.auth.verified_cache_s),
+        ),
+        limiter=RateLimiter(redis),
     )

@@ -155,11 +155,30 @@ class BudgetSettings(_Frozen):
 
 
 class AuthSettings(_Frozen):
-    mode: Literal["none"] = "none"
+    """``none``: anyone who can reach the port (logged loudly); ``keys``: API keys, admin by master key."""
+
+    mode: Literal["none", "keys"] = "none"
+    master_key_env: str | None = None  # the env var holding the master key (required with mode: keys)
+    verified_cache_s: float = Field(60.0, ge=0)  # when Redis fails, keys verified this recently still work
+
+    @model_validator(mode="after")
+    def _keys_need_master(self) -> AuthSettings:
+        if self.mode == "keys" and not self.master_key_env:
+            raise ValueError("master_key_env: required with mode 'keys' (the env var holding the master key)")
+        return self
+
+
+class CorsSettings(_Frozen):
+    """CORS is off unless origins are listed."""
+
+    allow_origins: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ("authorization", "content-type", "x-triage-tier", "cache-control")
 
 
 class Limits(_Frozen):
     max_body_bytes: int = Field(4 * 1024 * 1024, gt=0)
+    max_messages: int = Field(2048, gt=0)
+    max_content_chars: int = Field(1_000_000, gt=0)  # per message, summed over its text parts
     request_deadline_s: float = Field(120.0, gt=0)
 
 
@@ -172,6 +191,7 @@ class Settings(_Frozen):
     redis: RedisSettings = Field(default_factory=RedisSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    cors: CorsSettings = Field(default_factory=CorsSettings)
     limits: Limits = Field(default_factory=Limits)
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
@@ -228,6 +248,20 @@ def load_settings(path: str | Path) -> Settings:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     return parse_settings(raw, str(path))
+
+
+def resolve_master_key(settings: Settings, environ: Mapping[str, str] | None = None) -> str | None:
+    """The master key with ``auth.mode: keys``; an unset or short variable is a config error."""
+    if settings.auth.mode != "keys" or settings.auth.master_key_env is None:
+        return None
+    env = os.environ if environ is None else environ
+    value = env.get(settings.auth.master_key_env, "")
+    if len(value) < 16:
+        raise ConfigError(
+            f"auth.master_key_env: environment variable {settings.auth.master_key_env} must hold a key of at least "
+            "16 characters"
+        )
+    return value
 
 
 def resolve_secrets(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, str]:

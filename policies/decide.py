@@ -34,6 +34,7 @@ from policies.types import (
     NoEligibleRoute,
     RouteDecision,
     RouteInputs,
+    TierNotAllowed,
     TierView,
     UnsupportedFeature,
 )
@@ -79,11 +80,17 @@ def _candidates(inputs: RouteInputs, tiers: Mapping[str, TierView]) -> list[Tier
         tier = tiers.get(inputs.pinned_tier)
         if tier is None:
             raise NoEligibleRoute(f"no tier named {inputs.pinned_tier!r}")
-        return [tier]
-    profile = inputs.profile
-    if profile is None or inputs.score is None:
-        raise NoEligibleRoute("a request needs a pinned tier or a profile with a score")
-    return [tiers[profile.cheap_tier], tiers[profile.frontier_tier]]
+        candidates = [tier]
+    else:
+        profile = inputs.profile
+        if profile is None or inputs.score is None:
+            raise NoEligibleRoute("a request needs a pinned tier or a profile with a score")
+        candidates = [tiers[profile.cheap_tier], tiers[profile.frontier_tier]]
+    allowed = [t for t in candidates if inputs.allowed_tiers is None or t.name in inputs.allowed_tiers]
+    if not allowed:
+        names = ", ".join(t.name for t in candidates)
+        raise TierNotAllowed(f"this API key may not use tier(s) {names}")
+    return allowed
 
 
 def _preferred(inputs: RouteInputs, capable: list[TierView], fitting: set[str]) -> tuple[TierView, str, str]:
@@ -159,6 +166,7 @@ def _fallbacks(
         for name in chosen
         if name != tier.name
         and name in tiers
+        and (inputs.allowed_tiers is None or name in inputs.allowed_tiers)
         and facts.context_tokens <= tiers[name].context_window
         and facts.features <= tiers[name].capabilities
     ]

@@ -96,6 +96,7 @@ class RouteInputs:
     facts: RequestFacts = field(default_factory=RequestFacts)
     budgets: tuple[BudgetSnapshot, ...] = ()
     health: Mapping[str, BreakerState] = field(default_factory=dict)
+    allowed_tiers: frozenset[str] | None = None  # the caller's API key may use only these tiers
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +134,12 @@ class UnsupportedFeature(NoEligibleRoute):
     """No tier has every feature the request uses."""
 
     code = "unsupported_feature"
+
+
+class TierNotAllowed(NoEligibleRoute):
+    """The caller's key may not use any tier this request could go to."""
+
+    code = "tier_not_allowed"
 
 
 class BudgetExceeded(NoEligibleRoute):

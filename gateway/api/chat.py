@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response, StreamingResponse
 
-from gateway.cache_key import tenant_namespace
+from gateway.admission import admit, check_limits, settle_tokens
 from gateway.caching import CacheControl
 from gateway.context import RequestContext, new_request_id
 from gateway.errors import GatewayError, InvalidRequest, NotReady, PayloadTooLarge, ShuttingDown
@@ -83,29 +83,35 @@ async def chat_completions(request: Request) -> Response:
     ctx = RequestContext(
         request_id=new_request_id(),
         started=time.perf_counter(),
-        namespace=tenant_namespace(request.headers.get("authorization")),
         cache_control=CacheControl.parse(request.headers.get("cache-control")),
         tier_header=request.headers.get("x-triage-tier"),
     )
     request.state.request_id = ctx.request_id
+    limit_headers: dict[str, str] = {}
     try:
+        principal = await runtime.auth.client(request.headers.get("authorization"))
         chat, raw = _parse(await _read_body(request, runtime.settings.limits.max_body_bytes))
+        check_limits(chat, runtime.settings)
+        limit_headers = await admit(principal, chat, runtime.settings, runtime.limiter, ctx)
         ctx.stream = chat.stream
         if runtime.settings.log_prompts:
             ctx.prompt = _last_user_text(chat)
         if chat.stream:
             outcome = await runtime.pipeline.stream(chat, raw, ctx)
-            headers = {**outcome.headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+            headers = {**outcome.headers, **limit_headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
             return StreamingResponse(
                 _recorded(outcome.events, runtime, ctx), media_type="text/event-stream", headers=headers
             )
         result = await runtime.pipeline.complete(chat, raw, ctx)
     except GatewayError as exc:
         exc.headers.setdefault("x-triage-request-id", ctx.request_id)
+        exc.headers.update({k: v for k, v in limit_headers.items() if k not in exc.headers})
+        await settle_tokens(runtime.limiter, ctx)
         runtime.record(ctx, exc.status)
         raise
+    await settle_tokens(runtime.limiter, ctx)
     runtime.record(ctx, 200)
-    return Response(result.body, media_type="application/json", headers=result.headers)
+    return Response(result.body, media_type="application/json", headers={**result.headers, **limit_headers})
 
 
 def _last_user_text(chat: ChatCompletionRequest) -> str:
@@ -123,4 +129,5 @@ async def _recorded(events: AsyncIterator[bytes], runtime: Runtime, ctx: Request
         async for event in events:
             yield event
     finally:
+        await settle_tokens(runtime.limiter, ctx)
         runtime.record(ctx, 200)

@@ -22,8 +22,9 @@ async def metrics(request: Request) -> Response:
     metrics.cache_up.labels(store.backend).set(1 if store.state == "ok" else 0)
     now = time.time()
     metrics.set_health(pipeline.breakers.health(now))
-    if pipeline.budgets.enabled:
-        snapshot = await pipeline.budgets.snapshot(GLOBAL_BUDGET, now)
+    limit = pipeline.budgets.settings.limit_usd
+    if limit is not None:
+        snapshot = await pipeline.budgets.snapshot(GLOBAL_BUDGET, now, limit)
         metrics.budget_spent.labels(snapshot.scope).set(snapshot.spent_usd)
         metrics.budget_remaining.labels(snapshot.scope).set(max(snapshot.limit_usd - snapshot.spent_usd, 0.0))
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -13,6 +13,7 @@ models_api = APIRouter()
 
 @models_api.get("/v1/models")
 async def list_models(request: Request) -> Response:
+    await request.app.state.runtime.auth.client(request.headers.get("authorization"))
     settings = request.app.state.settings
     cards = [ModelCard(id=name, owned_by="triage-profile") for name in settings.profiles]
     cards += [ModelCard(id=name, owned_by="triage-tier") for name in settings.tiers]
@@ -23,6 +24,7 @@ async def list_models(request: Request) -> Response:
 async def get_model(model_id: str, request: Request) -> Response:
     from gateway.errors import ModelNotFound
 
+    await request.app.state.runtime.auth.client(request.headers.get("authorization"))
     settings = request.app.state.settings
     if model_id in settings.profiles:
         return json_response(200, ModelCard(id=model_id, owned_by="triage-profile").model_dump())

@@ -1,0 +1,89 @@
+"""``/admin/keys``: create, list and revoke API keys (master key only)."""
+
+from __future__ import annotations
+
+import time
+
+import orjson
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.responses import Response
+
+from gateway.errors import InvalidRequest, ModelNotFound, json_response
+from gateway.keys import KeyRecord, new_key
+from gateway.runtime import Runtime
+
+admin_api = APIRouter()
+
+
+class KeySpec(BaseModel):
+    """``POST /admin/keys``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    profiles: list[str] | None = None  # None: every profile
+    tiers: list[str] | None = None  # None: every tier
+    budget_usd: float | None = Field(None, gt=0)
+    rpm: int | None = Field(None, gt=0)
+    tpm: int | None = Field(None, gt=0)
+    expires_at: float | None = None  # unix time
+    ttl_s: float | None = Field(None, gt=0)  # or: expires this many seconds from now
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+@admin_api.post("/admin/keys", status_code=201)
+async def create_key(request: Request) -> Response:
+    runtime = _runtime(request)
+    await runtime.auth.admin(request.headers.get("authorization"))
+    try:
+        spec = KeySpec.model_validate(orjson.loads(await request.body() or b"{}"))
+    except orjson.JSONDecodeError:
+        raise InvalidRequest("request body is not valid JSON") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        param = ".".join(str(p) for p in first["loc"])
+        raise InvalidRequest(f"{param}: {first['msg']}", param=param) from None
+    settings = runtime.settings
+    unknown = [p for p in spec.profiles or () if p not in settings.profiles and p not in settings.tiers]
+    unknown += [t for t in spec.tiers or () if t not in settings.tiers]
+    if unknown:
+        raise InvalidRequest(f"unknown profile(s) or tier(s): {', '.join(unknown)}", param="profiles")
+    now = time.time()
+    key_id, secret = new_key()
+    expires = spec.expires_at if spec.expires_at is not None else (now + spec.ttl_s if spec.ttl_s else None)
+    record = KeyRecord(
+        id=key_id,
+        name=spec.name,
+        created_at=now,
+        profiles=tuple(spec.profiles) if spec.profiles is not None else None,
+        tiers=tuple(spec.tiers) if spec.tiers is not None else None,
+        budget_usd=spec.budget_usd,
+        rpm=spec.rpm,
+        tpm=spec.tpm,
+        expires_at=expires,
+        prefix=secret[:8],
+    )
+    await runtime.auth.store.create(record, secret)
+    return json_response(201, {**record.public(), "key": secret})
+
+
+@admin_api.get("/admin/keys")
+async def list_keys(request: Request) -> Response:
+    runtime = _runtime(request)
+    await runtime.auth.admin(request.headers.get("authorization"))
+    records = await runtime.auth.store.list()
+    return json_response(200, {"object": "list", "data": [r.public() for r in records]})
+
+
+@admin_api.delete("/admin/keys/{key_id}")
+async def revoke_key(key_id: str, request: Request) -> Response:
+    runtime = _runtime(request)
+    await runtime.auth.admin(request.headers.get("authorization"))
+    if not await runtime.auth.store.revoke(key_id):
+        raise ModelNotFound(f"no key with id {key_id!r}", param="key_id", code="key_not_found")
+    return json_response(200, {"id": key_id, "object": "key", "deleted": True})

@@ -1,0 +1,139 @@
+"""API keys: stored hashed (SHA-256) in Redis, or in process without a Redis URL.
+
+Layout in Redis: ``triage:keys:hash:<sha256>`` holds the key's record (JSON),
+``triage:keys:id:<id>`` the hash, ``triage:keys:ids`` the set of ids. A key is looked
+up in Redis on every request, so a revocation takes effect at once on every replica.
+When Redis fails, keys verified in the last ``auth.verified_cache_s`` keep working from
+an in-process cache; any other key is refused (503): auth fails closed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+
+PREFIX = "triage:keys"
+
+
+class KeyStoreUnavailable(RuntimeError):
+    """The key store cannot answer (Redis down or slow)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    id: str
+    name: str
+    created_at: float
+    profiles: tuple[str, ...] | None = None  # None: every profile
+    tiers: tuple[str, ...] | None = None  # None: every tier
+    budget_usd: float | None = None  # per-key spend limit per budget window
+    rpm: int | None = None
+    tpm: int | None = None
+    expires_at: float | None = None
+    prefix: str = field(default="")  # the first characters of the key, to recognise it in listings
+
+    def expired(self, now: float) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+    def public(self) -> dict[str, Any]:
+        """The record as the admin API shows it: never the key or its hash."""
+        return asdict(self)
+
+    def encode(self) -> bytes:
+        return orjson.dumps(asdict(self))
+
+    @classmethod
+    def decode(cls, raw: bytes) -> KeyRecord:
+        data = orjson.loads(raw)
+        for name in ("profiles", "tiers"):
+            if data.get(name) is not None:
+                data[name] = tuple(data[name])
+        return cls(**data)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key() -> tuple[str, str]:
+    """A fresh (id, secret key)."""
+    return "key_" + secrets.token_hex(8), "tri-" + secrets.token_urlsafe(32)
+
+
+class KeyStore:
+    """Creates, looks up, lists and revokes keys; Redis-backed when a client is given."""
+
+    def __init__(self, redis: Any | None, verified_cache_s: float) -> None:
+        self._redis = redis
+        self._verified_cache_s = verified_cache_s
+        self._memory: dict[str, KeyRecord] = {}  # hash -> record (no Redis)
+        self._verified: dict[str, tuple[KeyRecord, float]] = {}  # hash -> (record, when verified)
+
+    async def create(self, record: KeyRecord, key: str) -> None:
+        digest = hash_key(key)
+        if self._redis is None:
+            self._memory[digest] = record
+            return
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.set(f"{PREFIX}:hash:{digest}", record.encode())
+                pipe.set(f"{PREFIX}:id:{record.id}", digest)
+                pipe.sadd(f"{PREFIX}:ids", record.id)
+                await pipe.execute()
+        except Exception as exc:
+            raise KeyStoreUnavailable(str(exc)) from exc
+
+    async def lookup(self, key: str) -> KeyRecord | None:
+        """The record of a presented key, ``None`` if unknown or revoked."""
+        digest = hash_key(key)
+        if self._redis is None:
+            return self._memory.get(digest)
+        try:
+            raw = await self._redis.get(f"{PREFIX}:hash:{digest}")
+        except Exception as exc:
+            cached = self._verified.get(digest)
+            if cached is not None and time.monotonic() - cached[1] <= self._verified_cache_s:
+                return cached[0]
+            raise KeyStoreUnavailable(str(exc)) from exc
+        if raw is None:
+            self._verified.pop(digest, None)
+            return None
+        record = KeyRecord.decode(raw)
+        self._verified[digest] = (record, time.monotonic())
+        return record
+
+    async def list(self) -> list[KeyRecord]:
+        if self._redis is None:
+            return sorted(self._memory.values(), key=lambda r: r.created_at)
+        try:
+            ids = sorted(i.decode() for i in await self._redis.smembers(f"{PREFIX}:ids"))
+            digests = await self._redis.mget([f"{PREFIX}:id:{i}" for i in ids]) if ids else []
+            raws = await self._redis.mget([f"{PREFIX}:hash:{d.decode()}" for d in digests if d]) if ids else []
+        except Exception as exc:
+            raise KeyStoreUnavailable(str(exc)) from exc
+        return sorted((KeyRecord.decode(r) for r in raws if r), key=lambda r: r.created_at)
+
+    async def revoke(self, key_id: str) -> bool:
+        if self._redis is None:
+            for digest, record in list(self._memory.items()):
+                if record.id == key_id:
+                    del self._memory[digest]
+                    return True
+            return False
+        try:
+            digest = await self._redis.get(f"{PREFIX}:id:{key_id}")
+            if digest is None:
+                return False
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.delete(f"{PREFIX}:hash:{digest.decode()}", f"{PREFIX}:id:{key_id}")
+                pipe.srem(f"{PREFIX}:ids", key_id)
+                await pipe.execute()
+        except Exception as exc:
+            raise KeyStoreUnavailable(str(exc)) from exc
+        self._verified.pop(digest.decode(), None)
+        return True

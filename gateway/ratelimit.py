@@ -1,0 +1,106 @@
+"""Per-key rate limits (requests and tokens per minute), atomic in Redis.
+
+One Lua script checks and counts both limits in the current minute window, so
+replicas sharing a Redis enforce one limit together. Tokens are counted at admission
+from an estimate (prompt bytes / 4 plus max tokens, or the expected output) and
+corrected by the actual usage afterwards. Without Redis, or while it fails, each
+process counts for itself (fail open per replica, with a warning from the cache).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+WINDOW_S = 60
+
+LIMIT_LUA = """
+local requests = tonumber(redis.call('GET', KEYS[1]) or '0')
+local tokens = tonumber(redis.call('GET', KEYS[2]) or '0')
+local rpm, tpm, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+if rpm > 0 and requests + 1 > rpm then return {0, 1, requests, tokens} end
+if tpm > 0 and tokens + cost > tpm then return {0, 2, requests, tokens} end
+requests = redis.call('INCR', KEYS[1])
+tokens = redis.call('INCRBY', KEYS[2], cost)
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return {1, 0, requests, tokens}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    allowed: bool
+    limited_by: str | None  # "requests" or "tokens" when refused
+    rpm: int | None
+    tpm: int | None
+    requests: int  # counted in this window, this request included when allowed
+    tokens: int
+    reset_s: float  # until the window ends
+
+    def headers(self) -> dict[str, str]:
+        """OpenAI's ``x-ratelimit-*`` headers (and ``Retry-After`` when refused)."""
+        headers: dict[str, str] = {}
+        reset = f"{math.ceil(self.reset_s)}s"
+        if self.rpm:
+            headers["x-ratelimit-limit-requests"] = str(self.rpm)
+            headers["x-ratelimit-remaining-requests"] = str(max(self.rpm - self.requests, 0))
+            headers["x-ratelimit-reset-requests"] = reset
+        if self.tpm:
+            headers["x-ratelimit-limit-tokens"] = str(self.tpm)
+            headers["x-ratelimit-remaining-tokens"] = str(max(self.tpm - self.tokens, 0))
+            headers["x-ratelimit-reset-tokens"] = reset
+        if not self.allowed:
+            headers["Retry-After"] = str(max(math.ceil(self.reset_s), 1))
+        return headers
+
+
+class RateLimiter:
+    def __init__(self, redis: Any | None) -> None:
+        self._redis = redis
+        self._script = redis.register_script(LIMIT_LUA) if redis is not None else None
+        self._local: dict[str, int] = {}
+
+    async def admit(self, key_id: str, rpm: int | None, tpm: int | None, tokens: int) -> Verdict:
+        now = time.time()
+        window = int(now // WINDOW_S)
+        reset = (window + 1) * WINDOW_S - now
+        keys = [f"triage:rl:{key_id}:{window}:r", f"triage:rl:{key_id}:{window}:t"]
+        args = [rpm or 0, tpm or 0, tokens, WINDOW_S * 2]
+        result: list[int] | None = None
+        if self._script is not None:
+            try:
+                result = [int(v) for v in await self._script(keys=keys, args=args)]
+            except Exception:  # Redis down: count in process, so one replica still limits
+                result = None
+        if result is None:
+            result = self._local_admit(keys, rpm or 0, tpm or 0, tokens)
+        allowed, which, requests, counted = result
+        limited = None if allowed else ("requests" if which == 1 else "tokens")
+        return Verdict(bool(allowed), limited, rpm, tpm, requests, counted, reset)
+
+    def _local_admit(self, keys: list[str], rpm: int, tpm: int, tokens: int) -> list[int]:
+        if len(self._local) > 10000:
+            self._local.clear()
+        requests, counted = self._local.get(keys[0], 0), self._local.get(keys[1], 0)
+        if rpm and requests + 1 > rpm:
+            return [0, 1, requests, counted]
+        if tpm and counted + tokens > tpm:
+            return [0, 2, requests, counted]
+        self._local[keys[0]], self._local[keys[1]] = requests + 1, counted + tokens
+        return [1, 0, requests + 1, counted + tokens]
+
+    async def correct(self, key_id: str, delta_tokens: int) -> None:
+        """Replace the admission estimate by the actual tokens."""
+        if delta_tokens == 0:
+            return
+        key = f"triage:rl:{key_id}:{int(time.time() // WINDOW_S)}:t"
+        if self._redis is None:
+            self._local[key] = self._local.get(key, 0) + delta_tokens
+            return
+        try:
+            await self._redis.incrby(key, delta_tokens)
+        except Exception:
+            self._local[key] = self._local.get(key, 0) + delta_tokens

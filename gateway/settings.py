@@ -99,7 +99,7 @@ class ProfileCache(_Frozen):
 class Profile(_Frozen):
     """A client-visible model name: which router scores, and what share goes to the frontier."""
 
-    router: str = "heuristic"
+    router: str = "ensemble"  # routers.registry.DEFAULT_ROUTER
     frontier_share: float = Field(0.3, ge=0.0, le=1.0)
     description: str = ""
     cheap_tier: str = "cheap"

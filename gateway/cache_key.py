@@ -19,22 +19,24 @@ import orjson
 
 # Request fields that never change what the model answers.
 IGNORED_FIELDS = frozenset({"model", "user", "stream", "stream_options", "metadata", "store", "service_tier"})
-KEY_VERSION = "v1"
+KEY_VERSION = "v2"
 
 
 def _drop_nulls(value: Any) -> Any:
+    """Drop null fields and write whole-number floats as integers (``0.0`` and ``0`` are one value)."""
     if isinstance(value, Mapping):
         return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
         return [_drop_nulls(v) for v in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
     return value
 
 
 def canonical_request(target: str, payload: Mapping[str, Any]) -> bytes:
     """The canonical bytes of a request: equal for requests that must get the same answer."""
     body = {k: _drop_nulls(v) for k, v in payload.items() if k not in IGNORED_FIELDS and v is not None}
-    body["__target__"] = target
-    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    return orjson.dumps({"target": target, "request": body}, option=orjson.OPT_SORT_KEYS)
 
 
 def cache_key(namespace: str, target: str, payload: Mapping[str, Any]) -> str:

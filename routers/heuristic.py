@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from routers.base import Conversation, RouterScore, prompt_text
+from routers.artifact import SyncRouter
 from routers.calibration import Calibration
 
 _CODE = re.compile(r"```|\bdef |\bclass |\bfunction\b|\breturn\b|[{};]\s*$|#include|\bSELECT\b|=>", re.M)
@@ -58,31 +57,16 @@ def features(text: str) -> dict[str, float]:
     }
 
 
-class HeuristicRouter:
-    """Scores a prompt from hand-weighted surface markers (~tens of microseconds)."""
-
-    name = "heuristic"
+class HeuristicRouter(SyncRouter):
+    """Scores a prompt from weighted surface markers (~tens of microseconds)."""
 
     def __init__(self, calibration: Calibration | None = None) -> None:
-        self.calibration = calibration or Calibration.uniform()
+        super().__init__("heuristic", calibration)
 
     @classmethod
     def from_artifacts(cls, artifacts: Path) -> HeuristicRouter:
         path = artifacts / "heuristic.calibration.json"
         return cls(Calibration.load(path) if path.exists() else None)
 
-    def score_now(self, messages: Conversation) -> float:
-        feats = features(prompt_text(messages))
-        z = _BIAS + sum(_WEIGHTS[k] * v for k, v in feats.items())
-        return 1.0 / (1.0 + math.exp(-z))
-
-    async def score(self, messages: Conversation) -> RouterScore:
-        start = time.perf_counter()
-        value = self.score_now(messages)
-        return RouterScore(value, self.name, time.perf_counter() - start)
-
-    async def score_batch(self, conversations: Sequence[Conversation]) -> list[RouterScore]:
-        return [await self.score(c) for c in conversations]
-
-    async def aclose(self) -> None:
-        return None
+    def logits(self, texts: Sequence[str]) -> list[float]:
+        return [_BIAS + sum(_WEIGHTS[k] * v for k, v in features(text).items()) for text in texts]

@@ -71,7 +71,12 @@ def test_messages_are_normalised() -> None:
 def test_target_and_namespace_are_part_of_the_key() -> None:
     assert key(BASE, target="cheap") != key(BASE)
     assert key(BASE, namespace="t123") != key(BASE)
-    assert key(BASE, namespace="t123").startswith("triage:cache:v1:t123:")
+    assert key(BASE, namespace="t123").startswith("triage:cache:v2:t123:")
+
+
+def test_whole_number_floats_equal_integers() -> None:
+    assert key({**BASE, "temperature": 0.0}) == key({**BASE, "temperature": 0})
+    assert key({**BASE, "temperature": 0.5}) != key({**BASE, "temperature": 0})
 
 
 def test_null_fields_are_the_same_as_absent() -> None:

@@ -27,7 +27,7 @@ def test_demo_and_deploy_configs_load() -> None:
     assert settings.tiers["cheap"].resolved_transport == "relay"
     assert settings.redis.url is None
     example = load_settings(ROOT / "deploy" / "config" / "example.yaml")
-    validate_settings(example, {"VLLM_API_KEY": "k1", "OPENAI_API_KEY": "k2"})
+    validate_settings(example, {"VLLM_API_KEY": "k1", "OPENAI_API_KEY": "k2", "TRIAGE_MASTER_KEY": "m" * 32})
 
 
 def test_settings_are_frozen() -> None:

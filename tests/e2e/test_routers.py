@@ -26,8 +26,10 @@ PROMPTS = [
 def gateway(sim_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     config = {
         "tiers": {"cheap": tier(sim_url, "sim-cheap", "relay"), "frontier": tier(sim_url, "sim-frontier", "relay")},
-        "profiles": {"auto": {"router": DEFAULT_ROUTER, "frontier_share": 0.3},
-                     "auto-precise": {"router": "embedding", "frontier_share": 0.3}},
+        "profiles": {
+            "auto": {"router": DEFAULT_ROUTER, "frontier_share": 0.3},
+            "auto-precise": {"router": "embedding", "frontier_share": 0.3},
+        },
     }
     with procs.gateway(config, tmp_path_factory.mktemp("routers")) as url:
         yield url
@@ -39,8 +41,9 @@ def test_the_score_header_carries_the_real_router_score(gateway: str, profile: s
     try:
         for prompt in PROMPTS:
             messages = [{"role": "user", "content": prompt}]
-            response = httpx.post(f"{gateway}/v1/chat/completions", json={"model": profile, "messages": messages},
-                                  timeout=30)
+            response = httpx.post(
+                f"{gateway}/v1/chat/completions", json={"model": profile, "messages": messages}, timeout=30
+            )
             assert response.status_code == 200
             expected = asyncio.run(local.score(messages)).value
             assert float(response.headers["x-triage-score"]) == pytest.approx(expected, abs=2e-4)
@@ -52,10 +55,14 @@ def test_the_score_header_carries_the_real_router_score(gateway: str, profile: s
 
 async def test_concurrent_requests_through_the_embedding_micro_batcher(gateway: str) -> None:
     async with httpx.AsyncClient(timeout=60) as client:
-        responses = await asyncio.gather(*(
-            client.post(f"{gateway}/v1/chat/completions",
-                        json={"model": "auto-precise", "messages": [{"role": "user", "content": f"{p} ({i})"}]})
-            for i, p in enumerate(PROMPTS * 8)
-        ))
+        responses = await asyncio.gather(
+            *(
+                client.post(
+                    f"{gateway}/v1/chat/completions",
+                    json={"model": "auto-precise", "messages": [{"role": "user", "content": f"{p} ({i})"}]},
+                )
+                for i, p in enumerate(PROMPTS * 8)
+            )
+        )
     assert all(r.status_code == 200 for r in responses)
     assert len({r.headers["x-triage-score"] for r in responses}) > 3

@@ -82,8 +82,11 @@ def budget(spent: float, limit: float = 1.0) -> tuple[BudgetSnapshot, ...]:
         # pinned wins over score, and is still subject to health
         (RouteInputs(pinned_tier="cheap", profile=AUTO, score=0.99, facts=SHORT), "cheap", "pinned"),
         (RouteInputs(pinned_tier="frontier", facts=SHORT, health={"frontier": "open"}), "cheap", "breaker_open"),
-        (RouteInputs(pinned_tier="frontier", facts=SHORT, health={"frontier": "open", "cheap": "open"}), "frontier",
-         "pinned"),
+        (
+            RouteInputs(pinned_tier="frontier", facts=SHORT, health={"frontier": "open", "cheap": "open"}),
+            "frontier",
+            "pinned",
+        ),
     ],
 )
 def test_composition(case: RouteInputs, tier: str, reason: str) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
@@ -38,7 +38,7 @@ import load_stats as stats  # type: ignore[import-not-found]
 import servers  # type: ignore[import-not-found]
 from loadgen import Step, run_step  # type: ignore[import-not-found]
 
-from common import RESULTS, write_result  # type: ignore[import-not-found]
+from common import RESULTS, ROOT, write_result  # type: ignore[import-not-found]
 
 TRIAGE_RATES = (20.0, 50.0, 100.0, 200.0, 400.0, 800.0)
 LITELLM_RATES = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 80.0)
@@ -179,6 +179,13 @@ async def phases(run: Run, args: argparse.Namespace) -> dict[str, Any] | None:
     return None if args.no_profile else await profile(run)
 
 
+def _dirty() -> list[str]:
+    """Uncommitted changes to the code under test (the working tree is shared with other engineers)."""
+    out = subprocess.run(["git", "status", "--porcelain", "--", "gateway", "routers", "policies"], cwd=ROOT,
+                         capture_output=True, text=True, check=False).stdout
+    return [line[3:] for line in out.splitlines()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per step")
@@ -187,8 +194,7 @@ def main() -> None:
     parser.add_argument("--no-litellm", action="store_true")
     parser.add_argument("--no-profile", action="store_true")
     args = parser.parse_args()
-    with contextlib.suppress(OSError):
-        os.sched_setaffinity(0, {1})  # the generator shares core 1 with the simulator
+    servers.prioritise_self(core=1)  # the generator shares core 1 with the simulator
     started = time.monotonic()
     use_litellm = not args.no_litellm and servers.litellm_available()
     step = Step(rate=1.0, duration_s=args.duration, warmup_s=args.warmup)
@@ -203,7 +209,7 @@ def main() -> None:
 
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             prof = runner.run(phases(run, args))
-    config = {"duration_s": args.duration, "warmup_s": args.warmup, "quick": args.quick,
+    config = {"uncommitted_source": _dirty(), "duration_s": args.duration, "warmup_s": args.warmup, "quick": args.quick,
               "simulator": " ".join(setup.SIM_ARGS), "prompts": f"{len(run.prompts)} routing-dev prompts, seeded order",
               "triage": setup.triage_config("SIM"), "litellm": servers.litellm_config(setup.litellm_models("SIM"))
               if use_litellm else None, "litellm_version": "1.106.2",

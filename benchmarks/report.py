@@ -38,8 +38,10 @@ and regenerates this file with `benchmarks/report.py`. Each script also runs alo
   rate and scenario (so p99 overhead is a difference of p99s). The direct baseline stays flat across
   rates (left plot), so what grows is the gateway.
 - **Pinning.** Each gateway (one process, one worker) alone on core 0 (`taskset -c 0`); the load
-  generator and the simulator on core 1. Other jobs on this shared machine add noise to absolute
-  numbers; compare within one run.
+  generator and the simulator on core 1; all of them at `nice -10` when run as root. Other jobs on
+  this shared 2-core machine (other engineers' test suites) still add noise to absolute numbers:
+  each step records the share of core 0 busy with other processes (`core0_busy_by_others` in the
+  JSON, "core 0 others" below). Compare within one run.
 - **Simulator.** TTFT 0, 24 answer tokens at 10^6 tokens/s: upstream time is ~1 ms, so gateway time
   is not hidden. Prompts: 512 real routing-dev prompts in a seeded order, the same bytes for every
   system.

@@ -38,8 +38,8 @@ lint: install-test  ## ruff, mypy --strict and the import contracts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-bench: install-test  ## gateway overhead against direct calls to the simulator
-	$(BIN)/python benchmarks/overhead.py
+bench: install-test redis  ## every benchmark (~10 min): load vs LiteLLM proxy, quality, cost, overhead, cache
+	BIN=$(BIN) bash benchmarks/run_all.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

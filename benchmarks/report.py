@@ -40,8 +40,8 @@ and regenerates this file with `benchmarks/report.py`. Each script also runs alo
 - **Pinning.** Each gateway (one process, one worker) alone on core 0 (`taskset -c 0`); the load
   generator and the simulator on core 1; all of them at `nice -10` when run as root. Other jobs on
   this shared 2-core machine (other engineers' test suites) still add noise to absolute numbers:
-  each step records the share of core 0 busy with other processes (`core0_busy_by_others` in the
-  JSON, "core 0 others" below). Compare within one run.
+  each step records the share of its server's core busy with other processes (`foreign_core_load`),
+  and a step above 25% is repeated once (both results are in the JSON). Compare within one run.
 - **Simulator.** TTFT 0, 24 answer tokens at 10^6 tokens/s: upstream time is ~1 ms, so gateway time
   is not hidden. Prompts: 512 real routing-dev prompts in a seeded order, the same bytes for every
   system.

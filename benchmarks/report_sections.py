@@ -95,6 +95,12 @@ def overhead_table(doc: dict[str, Any]) -> list[str]:
             ratio_rows.append([f(rate, 0), *(f(t[k] / lite[k], 3) if lite.get(k) else "–"
                                             for k in ("overhead_p50_ms", "overhead_p99_ms", "cpu_ms_per_request"))])
         out += table(["rate", "overhead p50 ratio", "overhead p99 ratio", "CPU/request ratio"], ratio_rows)
+    steps_all = doc["results"]["steps"]
+    repeated = sum("repeated_after_foreign_load" in st for st in steps_all)
+    worst = max((st.get("foreign_core_load", 0.0) for st in steps_all), default=0.0)
+    out += ["", f"{repeated} of {len(steps_all)} steps were repeated once because other processes kept more than 25% "
+            f"of the server's core busy (the disturbed results are kept under `noisy_steps` in load.json); the "
+            f"highest foreign load left in a kept step was {worst:.0%}."]
     return [*out, "", "![load sweep](results/load.png)", ""]
 
 
@@ -127,9 +133,10 @@ def scenarios(doc: dict[str, Any]) -> list[str]:
         rows.append([s["scenario"], s["label"], f(s["rate"], 0), f(s["achieved_rps"], 0),
                      f"{f(s.get('overhead_p50_ms'), 2)} / {f(s.get('overhead_p99_ms'), 2)}",
                      f"{f(s.get('ttft_overhead_p50_ms'), 2)} / {f(s.get('ttft_overhead_p99_ms'), 2)}",
-                     f"{s['error_rate']:.2%}", f(s["cpu_ms_per_request"], 2), "; ".join(extra)])
+                     f"{s['error_rate']:.2%}", f(s["cpu_ms_per_request"], 2),
+                     f"{s.get('foreign_core_load', math.nan):.0%}", "; ".join(extra)])
     head = ["scenario", "system", "rate", "achieved", "overhead p50 / p99 ms", "TTFT overhead p50 / p99 ms",
-            "client errors", "CPU ms/req", "notes"]
+            "client errors", "CPU ms/req", "foreign load on its core", "notes"]
     direct_err = {(s["scenario"], s["rate"]): s["error_rate"] for s in doc["results"]["steps"]
                   if s["system"] == "direct" and s["scenario"] == "faults"}
     note = ", ".join(f"{r:.0f} RPS: {e:.1%}" for (_, r), e in sorted(direct_err.items()))

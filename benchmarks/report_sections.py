@@ -172,7 +172,13 @@ def quality(doc: dict[str, Any]) -> list[str]:
 def cost(doc: dict[str, Any]) -> list[str]:
     cfg, profiles = doc["config"], doc["results"]["profiles"]
     fp, cp = cfg["frontier"]["price"], cfg["cheap"]["price"]
-    rows = [[name, f"{p['frontier_share']:.1%}", f"${p['usd_per_1k_requests']:.3f}", f"{p['savings_vs_frontier']:.1%}",
+    routers = {name: prof.get("router") for name, prof in cfg["gateway"]["profiles"].items()}
+
+    def label(name: str) -> str:
+        share = cfg["gateway"]["profiles"].get(name, {}).get("frontier_share")
+        return f"{name} (router {routers[name]}, frontier_share {share})" if name in routers else f"{name} (pinned)"
+
+    rows = [[label(name), f"{p['frontier_share']:.1%}", f"${p['usd_per_1k_requests']:.3f}", f"{p['savings_vs_frontier']:.1%}",
              f(p["expected_quality"], 3), f"{p['quality_vs_frontier']:.1%}", str(p["errors"])]
             for name, p in profiles.items()]
     return ["## Cost per 1,000 requests", "",

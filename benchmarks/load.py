@@ -43,7 +43,7 @@ from common import RESULTS, write_result  # type: ignore[import-not-found]
 TRIAGE_RATES = (20.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1200.0, 1600.0)
 LITELLM_RATES = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 80.0, 100.0, 120.0)
 STOP_P99_MS, STOP_ERRORS = 100.0, 0.01
-PROFILE_RATE, PROFILE_S = 200.0, 8
+PROFILE_RATE, PROFILE_S = 200.0, 12
 NOISY = 0.25  # a step whose server's core was > 25% busy with other processes is repeated once
 
 
@@ -176,12 +176,19 @@ async def profile(run: Run) -> dict[str, Any] | None:
     target = setup.target("triage", run.triage.url, "pinned", run.prompts)
     for fmt, name in (("flamegraph", "profile_cheap_200rps.svg"), ("raw", "profile_cheap_200rps.txt.raw")):
         path = Path(tempfile.gettempdir()) / name if fmt == "raw" else RESULTS / name
+        before = servers.cpu_split(run.triage.pid)
         with servers.pyspy(run.triage.pid, path, fmt, PROFILE_S, core=1):
-            samples, _, _ = await run_step(target, step)
-        out[fmt] = {"ok": sum(s.status == 200 for s in samples), "sent": len(samples)}
+            samples, _, total = await run_step(target, step)
+        user, system = (1000 * (b - a) / total for a, b in zip(before, servers.cpu_split(run.triage.pid), strict=True))
+        out[fmt] = {"ok": sum(s.status == 200 for s in samples), "sent": len(samples),
+                    "cpu_user_ms_per_request": user, "cpu_sys_ms_per_request": system}
     result = hotpath.summary(Path(tempfile.gettempdir()) / "profile_cheap_200rps.txt.raw")
-    header = (f"py-spy record --rate 250 --nonblocking, {PROFILE_S} s of Triage (tier cheap, real prompts) "
-              f"at {PROFILE_RATE:.0f} RPS open loop, gateway pinned to core 0")
+    cpu = out["raw"]
+    header = (f"py-spy record --rate {servers.PYSPY_HZ} --nonblocking, {PROFILE_S} s of Triage (tier cheap, real "
+              f"prompts) at {PROFILE_RATE:.0f} RPS open loop, gateway pinned to core 0\n"
+              f"gateway CPU per request during the run (/proc): user {cpu['cpu_user_ms_per_request']:.2f} ms, "
+              f"kernel {cpu['cpu_sys_ms_per_request']:.2f} ms (kernel time, mostly loopback TCP, shows in py-spy "
+              f"only as the Python frame that made the system call)")
     hotpath.write_text(result, RESULTS / "profile_cheap_200rps.txt", header)
     return {**result, "runs": out, "svg": "profile_cheap_200rps.svg", "text": "profile_cheap_200rps.txt"}
 

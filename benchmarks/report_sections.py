@@ -149,6 +149,8 @@ def profile(doc: dict[str, Any]) -> list[str]:
     if not prof:
         return []
     out = ["## Where Triage's time goes (py-spy, 200 RPS, tier cheap)", "",
+           f"Gateway CPU per request during the profiled run: user {prof['runs']['raw']['cpu_user_ms_per_request']:.2f}"
+           f" ms, kernel {prof['runs']['raw']['cpu_sys_ms_per_request']:.2f} ms. "
            f"{prof['samples']} CPU samples; flame graph: [results/{prof['svg']}](results/{prof['svg']}), "
            f"full list: [results/{prof['text']}](results/{prof['text']}).", ""]
     for key, title in (("self_by_package", "Self time by package"), ("top_self", "Top 10 frames by self time"),

@@ -27,6 +27,7 @@ procs = importlib.import_module("tests.procs")  # importable once ``common`` put
 LITELLM_VENV = Path(os.environ.get("LITELLM_PROXY_VENV", ROOT / ".venv-litellm-proxy"))
 LITELLM_KEY = "sk-bench"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+PYSPY_HZ = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,14 +121,19 @@ def _tree(pid: int) -> list[int]:
     return pids
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid`` and its descendants, in seconds."""
-    total = 0
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(utime, stime) of ``pid`` and its descendants, in seconds."""
+    user = system = 0
     for each in _tree(pid):
         with contextlib.suppress(OSError):
             fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total / CLK_TCK
+            user, system = user + int(fields[11]), system + int(fields[12])  # fields 14 and 15 of stat
+    return user / CLK_TCK, system / CLK_TCK
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of ``pid`` and its descendants, in seconds."""
+    return sum(cpu_split(pid))
 
 
 def rss_mb(pid: int) -> float:
@@ -163,7 +169,7 @@ def pyspy(pid: int, out: Path, fmt: str, duration_s: int, core: int) -> Iterator
         yield None
         return
     command = [*pin(core), binary, "record", "--pid", str(pid), "--output", str(out), "--format", fmt,
-               "--duration", str(duration_s), "--rate", "250", "--nonblocking"]
+               "--duration", str(duration_s), "--rate", str(PYSPY_HZ), "--nonblocking"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         yield process

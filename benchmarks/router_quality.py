@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common import RESULTS, write_result  # type: ignore[import-not-found]
+
 from routers.evaluation import metrics_by_source, score_rows_sync
 from routers.plots import cost_quality_plot
 from routers.registry import ROUTERS, build_router
-
-from common import RESULTS, write_result  # type: ignore[import-not-found]
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "routing-dev.jsonl"
 

@@ -8,7 +8,6 @@ Triage is started with ``--drain-delay-s 0`` so stopping it between scenarios is
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import shutil
 import subprocess
@@ -22,7 +21,7 @@ import yaml
 
 from common import ROOT  # type: ignore[import-not-found]
 
-procs = importlib.import_module("tests.procs")  # importable once ``common`` put the repository on sys.path
+from tests import procs
 
 LITELLM_VENV = Path(os.environ.get("LITELLM_PROXY_VENV", ROOT / ".venv-litellm-proxy"))
 LITELLM_KEY = "sk-bench"

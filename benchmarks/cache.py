@@ -35,9 +35,14 @@ def _pin(core: int) -> list[str]:
 def _config(sim_url: str, redis_url: str | None, enabled: bool) -> dict[str, Any]:
     price = {"input_per_mtok": 0.1, "output_per_mtok": 0.4}
     tier = {"api_base": sim_url, "price": price}
-    return {"tiers": {"cheap": {"model": "openai/sim-cheap", **tier}, "frontier": {"model": "openai/sim-frontier", **tier}},
-            "profiles": {"auto": {"router": "heuristic"}}, "redis": {"url": redis_url},
-            "cache": {"enabled": enabled}, "log_level": "warning", "log_requests": False}
+    return {
+        "tiers": {"cheap": {"model": "openai/sim-cheap", **tier}, "frontier": {"model": "openai/sim-frontier", **tier}},
+        "profiles": {"auto": {"router": "heuristic"}},
+        "redis": {"url": redis_url},
+        "cache": {"enabled": enabled},
+        "log_level": "warning",
+        "log_requests": False,
+    }
 
 
 def _timed(client: httpx.Client, url: str, body: dict[str, Any], expect: str | None) -> float:
@@ -64,8 +69,11 @@ def _stats(values: list[float]) -> dict[str, float]:
 
 
 def bench_backend(sim_url: str, redis_url: str | None, requests: int, tmp: Path) -> dict[str, Any]:
-    with procs.gateway(_config(sim_url, redis_url, True), tmp, prefix=_pin(0)) as on, \
-            procs.gateway(_config(sim_url, redis_url, False), tmp, prefix=_pin(0)) as off, httpx.Client() as client:
+    with (
+        procs.gateway(_config(sim_url, redis_url, True), tmp, prefix=_pin(0)) as on,
+        procs.gateway(_config(sim_url, redis_url, False), tmp, prefix=_pin(0)) as off,
+        httpx.Client() as client,
+    ):
         on_url, off_url = f"{on}/v1/chat/completions", f"{off}/v1/chat/completions"
         _timed(client, on_url, _body("the cached prompt"), None)
         _timed(client, on_url, _body("the cached prompt", stream=True), "hit")
@@ -94,8 +102,11 @@ def plot(results: dict[str, Any], path: Path) -> None:
     fig, axes = plt.subplots(1, len(results), figsize=(11, 4), sharey=True)
     for ax, (backend, data) in zip(axes, results.items(), strict=True):
         samples = data["samples"]
-        ax.boxplot([samples[k] for k in ("hit", "hit_stream", "miss", "nocache")],
-                   tick_labels=["hit", "hit (stream)", "miss", "no cache"], showfliers=False)
+        ax.boxplot(
+            [samples[k] for k in ("hit", "hit_stream", "miss", "nocache")],
+            tick_labels=["hit", "hit (stream)", "miss", "no cache"],
+            showfliers=False,
+        )
         ax.set_title(f"{backend} backend")
         ax.set_ylabel("latency (ms)")
     fig.suptitle("Triage response cache: end-to-end latency through the gateway")
@@ -113,15 +124,21 @@ def main() -> None:
         with procs.redis_server(Path(tmp)) as (redis_url, _):
             results["redis"] = bench_backend(sim_url, redis_url, args.requests, Path(tmp))
         results["memory"] = bench_backend(sim_url, None, args.requests, Path(tmp))
-    config = {"requests": args.requests, "simulator": "ttft 0 ms, 24 answer tokens",
-              "pinning": "gateway core 0; simulator, redis and client core 1", "target": "hit p50 <= 1.5 ms"}
+    config = {
+        "requests": args.requests,
+        "simulator": "ttft 0 ms, 24 answer tokens",
+        "pinning": "gateway core 0; simulator, redis and client core 1",
+        "target": "hit p50 <= 1.5 ms",
+    }
     path = write_result("cache", config, results)
     plot(results, RESULTS / "cache.png")
     for backend, data in results.items():
         s = data["summary"]
-        print(f"{backend:6s} hit p50 {s['hit']['p50_ms']:.2f} p99 {s['hit']['p99_ms']:.2f} | "
-              f"hit-stream p50 {s['hit_stream']['p50_ms']:.2f} | miss p50 {s['miss']['p50_ms']:.2f} "
-              f"nocache p50 {s['nocache']['p50_ms']:.2f} -> miss adds {s['miss_added_p50_ms']:.2f} ms")
+        print(
+            f"{backend:6s} hit p50 {s['hit']['p50_ms']:.2f} p99 {s['hit']['p99_ms']:.2f} | "
+            f"hit-stream p50 {s['hit_stream']['p50_ms']:.2f} | miss p50 {s['miss']['p50_ms']:.2f} "
+            f"nocache p50 {s['nocache']['p50_ms']:.2f} -> miss adds {s['miss_added_p50_ms']:.2f} ms"
+        )
     print(f"wrote {path}")
 
 

@@ -42,18 +42,24 @@ def frontier_price() -> dict[str, float]:
     import litellm
 
     info = litellm.get_model_info("openai/gpt-4o")
-    return {"input_per_mtok": round(float(info["input_cost_per_token"]) * 1e6, 6),
-            "output_per_mtok": round(float(info["output_cost_per_token"]) * 1e6, 6)}
+    return {
+        "input_per_mtok": round(float(info["input_cost_per_token"]) * 1e6, 6),
+        "output_per_mtok": round(float(info["output_cost_per_token"]) * 1e6, 6),
+    }
 
 
 def gateway_config(sim_url: str, frontier: dict[str, float]) -> dict[str, Any]:
     router = default_router()
     return {
-        "tiers": {"cheap": {"model": "openai/sim-cheap", "api_base": sim_url, "price": CHEAP_PRICE},
-                  "frontier": {"model": "openai/sim-frontier", "api_base": sim_url, "price": frontier}},
-        "profiles": {"auto": {"router": router, "frontier_share": 0.3},
-                     "auto-economy": {"router": router, "frontier_share": 0.1},
-                     "auto-heuristic": {"router": "heuristic", "frontier_share": 0.3}},
+        "tiers": {
+            "cheap": {"model": "openai/sim-cheap", "api_base": sim_url, "price": CHEAP_PRICE},
+            "frontier": {"model": "openai/sim-frontier", "api_base": sim_url, "price": frontier},
+        },
+        "profiles": {
+            "auto": {"router": router, "frontier_share": 0.3},
+            "auto-economy": {"router": router, "frontier_share": 0.1},
+            "auto-heuristic": {"router": "heuristic", "frontier_share": 0.3},
+        },
         "cache": {"enabled": False},
         "log_level": "warning",
     }
@@ -63,6 +69,7 @@ async def replay(url: str, model: str, rows: list[dict[str, Any]]) -> list[tuple
     """(tier, cost) per row, in order; ``("error", 0)`` for a failed request."""
     limit = asyncio.Semaphore(CONCURRENCY)
     async with httpx.AsyncClient(timeout=60) as client:
+
         async def one(row: dict[str, Any]) -> tuple[str, float]:
             body = {"model": model, "messages": [{"role": "user", "content": str(row["prompt"])}]}
             async with limit:
@@ -77,12 +84,19 @@ async def replay(url: str, model: str, rows: list[dict[str, Any]]) -> list[tuple
 def summarise(rows: list[dict[str, Any]], answers: list[tuple[str, float]]) -> dict[str, Any]:
     n = len(rows)
     cost = sum(c for _, c in answers)
-    quality = [float(r["strong_score"]) if t == "frontier" else float(r["weak_score"])
-               for r, (t, _) in zip(rows, answers, strict=True) if t != "error"]
-    return {"requests": n, "errors": sum(t == "error" for t, _ in answers),
-            "frontier_share": sum(t == "frontier" for t, _ in answers) / n,
-            "usd_total": cost, "usd_per_1k_requests": 1000 * cost / n,
-            "expected_quality": sum(quality) / max(1, len(quality))}
+    quality = [
+        float(r["strong_score"]) if t == "frontier" else float(r["weak_score"])
+        for r, (t, _) in zip(rows, answers, strict=True)
+        if t != "error"
+    ]
+    return {
+        "requests": n,
+        "errors": sum(t == "error" for t, _ in answers),
+        "frontier_share": sum(t == "frontier" for t, _ in answers) / n,
+        "usd_total": cost,
+        "usd_per_1k_requests": 1000 * cost / n,
+        "expected_quality": sum(quality) / max(1, len(quality)),
+    }
 
 
 def plot(profiles: dict[str, dict[str, Any]], path: Path) -> None:
@@ -94,8 +108,13 @@ def plot(profiles: dict[str, dict[str, Any]], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name, row in profiles.items():
         ax.scatter(row["usd_per_1k_requests"], row["expected_quality"], s=40)
-        ax.annotate(f"{name} ({row['frontier_share']:.0%} frontier)", (row["usd_per_1k_requests"],
-                    row["expected_quality"]), textcoords="offset points", xytext=(5, 4), fontsize=8)
+        ax.annotate(
+            f"{name} ({row['frontier_share']:.0%} frontier)",
+            (row["usd_per_1k_requests"], row["expected_quality"]),
+            textcoords="offset points",
+            xytext=(5, 4),
+            fontsize=8,
+        )
     ax.set_xlabel("USD per 1,000 requests (gpt-4o frontier, 8B self-hosted cheap)")
     ax.set_ylabel("expected quality (routing-dev labels)")
     ax.set_title("Cost vs expected quality per profile")
@@ -115,18 +134,27 @@ def main() -> None:
     frontier = frontier_price()
     sim_args = ["--ttft-ms", "0", "--tokens-per-s", "1000000", "--answer-tokens", str(ANSWER_TOKENS)]
     config = gateway_config("SIM", frontier)
-    with tempfile.TemporaryDirectory() as tmp, servers.simulator(sim_args, Path(tmp), core=1) as sim, \
-            servers.triage(gateway_config(sim.url, frontier), Path(tmp), core=0) as gw:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        servers.simulator(sim_args, Path(tmp), core=1) as sim,
+        servers.triage(gateway_config(sim.url, frontier), Path(tmp), core=0) as gw,
+    ):
         profiles = {m: summarise(rows, asyncio.run(replay(gw.url, m, rows))) for m in MODELS}
     base = profiles["frontier"]
     for row in profiles.values():
         row["savings_vs_frontier"] = 1 - row["usd_total"] / base["usd_total"]
         row["quality_vs_frontier"] = row["expected_quality"] / base["expected_quality"]
         print(f"{row}")
-    meta = {"prompts": len(rows), "seed": args.seed, "data": DEV.name, "answer_tokens": ANSWER_TOKENS,
-            "frontier": {"model": "openai/gpt-4o (litellm cost map)", "price": frontier},
-            "cheap": {"model": CHEAP_NAME, "price": CHEAP_PRICE}, "gateway": config,
-            "quality": "strong_score if x-triage-tier is frontier else weak_score"}
+    meta = {
+        "prompts": len(rows),
+        "seed": args.seed,
+        "data": DEV.name,
+        "answer_tokens": ANSWER_TOKENS,
+        "frontier": {"model": "openai/gpt-4o (litellm cost map)", "price": frontier},
+        "cheap": {"model": CHEAP_NAME, "price": CHEAP_PRICE},
+        "gateway": config,
+        "quality": "strong_score if x-triage-tier is frontier else weak_score",
+    }
     path = write_result("cost", meta, {"profiles": profiles})
     plot(profiles, RESULTS / "cost.png")
     print(f"wrote {path}")

@@ -29,8 +29,12 @@ PRICE = {"input_per_mtok": 0.1, "output_per_mtok": 0.4}
 
 def _config(sim_url: str, cheap_headers: dict[str, str] | None = None) -> dict[str, Any]:
     cheap = {"model": "openai/sim-cheap", "api_base": sim_url, "price": PRICE, "extra_headers": cheap_headers or {}}
-    return {"tiers": {"cheap": cheap, "frontier": {"model": "openai/sim-frontier", "api_base": sim_url, "price": PRICE}},
-            "profiles": {"auto": {"router": "heuristic", "frontier_share": 0.3}}, "log_level": "error", "log_requests": False}
+    return {
+        "tiers": {"cheap": cheap, "frontier": {"model": "openai/sim-frontier", "api_base": sim_url, "price": PRICE}},
+        "profiles": {"auto": {"router": "heuristic", "frontier_share": 0.3}},
+        "log_level": "error",
+        "log_requests": False,
+    }
 
 
 def _shaped(response: httpx.Response) -> bool:
@@ -74,29 +78,45 @@ async def _open_loop(url: str, seconds: float, rps: float) -> dict[str, int]:
 
 def run_faults(seconds: float, rps: float, tmp: Path) -> dict[str, Any]:
     faults = ["--fault", "500=0.1", "--fault", "503=0.05", "--fault", "reset=0.05;after=2"]
-    with procs.simulator(["--ttft-ms", "20", "--tokens-per-s", "400", *faults]) as sim, \
-            procs.gateway(_config(sim), tmp) as gateway:
+    with (
+        procs.simulator(["--ttft-ms", "20", "--tokens-per-s", "400", *faults]) as sim,
+        procs.gateway(_config(sim), tmp) as gateway,
+    ):
         outcome = asyncio.run(_open_loop(f"{gateway}/v1/chat/completions", seconds, rps))
         metrics = httpx.get(f"{gateway}/metrics").text
-    injected = sum(float(line.split()[-1]) for line in metrics.splitlines()
-                   if line.startswith("triage_upstream_errors_total{"))
+    injected = sum(
+        float(line.split()[-1]) for line in metrics.splitlines() if line.startswith("triage_upstream_errors_total{")
+    )
     total = sum(outcome.values())
-    return {"requests": total, "outcome": outcome, "lost": outcome.get("lost", 0),
-            "upstream_errors_absorbed": injected, "success_rate": outcome.get("ok", 0) / max(total, 1)}
+    return {
+        "requests": total,
+        "outcome": outcome,
+        "lost": outcome.get("lost", 0),
+        "upstream_errors_absorbed": injected,
+        "success_rate": outcome.get("ok", 0) / max(total, 1),
+    }
 
 
 def run_breaker(tmp: Path) -> dict[str, Any]:
-    with procs.simulator(["--ttft-ms", "5"]) as sim, \
-            procs.gateway(_config(sim, {"x-sim-fault": "500"}), tmp) as gateway, httpx.Client(timeout=30) as client:
+    with (
+        procs.simulator(["--ttft-ms", "5"]) as sim,
+        procs.gateway(_config(sim, {"x-sim-fault": "500"}), tmp) as gateway,
+        httpx.Client(timeout=30) as client,
+    ):
         started = time.perf_counter()
         failed_calls = 0
         for i in range(200):
-            response = client.post(f"{gateway}/v1/chat/completions",
-                                   json={"model": "cheap", "messages": [{"role": "user", "content": f"b{i}"}]})
+            response = client.post(
+                f"{gateway}/v1/chat/completions",
+                json={"model": "cheap", "messages": [{"role": "user", "content": f"b{i}"}]},
+            )
             reason = response.headers.get("x-triage-reason", "")
             if "breaker open on cheap" in reason:
-                return {"seconds_to_open": time.perf_counter() - started, "requests_before_open": i,
-                        "failed_upstream_calls_before_open": failed_calls}
+                return {
+                    "seconds_to_open": time.perf_counter() - started,
+                    "requests_before_open": i,
+                    "failed_upstream_calls_before_open": failed_calls,
+                }
             failed_calls += 3  # max_retries 2: three failed attempts per request before the fallback
         return {"seconds_to_open": None, "requests_before_open": None}
 
@@ -109,8 +129,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         faults = run_faults(args.seconds, args.rps, Path(tmp))
         breaker = run_breaker(Path(tmp))
-    config = {"seconds": args.seconds, "rps": args.rps, "faults": "500 10%, 503 5%, reset 5%",
-              "breaker": "failure_threshold 5 (default), max_retries 2"}
+    config = {
+        "seconds": args.seconds,
+        "rps": args.rps,
+        "faults": "500 10%, 503 5%, reset 5%",
+        "breaker": "failure_threshold 5 (default), max_retries 2",
+    }
     path = write_result("faults", config, {"faults": faults, "breaker": breaker})
     print(f"faults: {faults}")
     print(f"breaker: {breaker}")

@@ -71,15 +71,23 @@ def summary(path: Path, top: int = 25) -> dict[str, Any]:
     for frame, count in self_counts.items():
         packages[_package(frame)] += count
     own = Counter({f: n for f, n in total_counts.items() if _package(f) in OWN and not f.endswith(TRUNK)})
-    return {"samples": samples, "top_self": rows(self_counts), "top_total": rows(total_counts),
-            "top_total_own": rows(own), "self_by_package": rows(packages)}
+    return {
+        "samples": samples,
+        "top_self": rows(self_counts),
+        "top_total": rows(total_counts),
+        "top_total_own": rows(own),
+        "self_by_package": rows(packages),
+    }
 
 
 def write_text(result: dict[str, Any], path: Path, header: str) -> None:
     lines = [header, f"samples: {result['samples']} (CPU samples only; idle epoll waits excluded)", ""]
-    titles = (("self_by_package", "Self time by package"), ("top_self", "Top frames by self time"),
-              ("top_total", "Top frames by total (inclusive) time"),
-              ("top_total_own", "Triage's own frames (gateway/, routers/, policies/) by total time"))
+    titles = (
+        ("self_by_package", "Self time by package"),
+        ("top_self", "Top frames by self time"),
+        ("top_total", "Top frames by total (inclusive) time"),
+        ("top_total_own", "Triage's own frames (gateway/, routers/, policies/) by total time"),
+    )
     for key, title in titles:
         lines.append(f"{title}:")
         lines += [f"  {r['percent']:6.2f}%  {r['samples']:7d}  {r['frame']}" for r in result[key]]

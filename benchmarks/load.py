@@ -74,9 +74,17 @@ async def _once(run: Run, server: servers.Server, target: Target, rate: float) -
     return stats.summarise(samples, window, cpu, total, servers.rss_mb(server.pid)), foreign
 
 
-async def measure(run: Run, scenario: str, label: str, system: str, rate: float, kind: str = "pinned",
-                  stream: bool = False, temperature: float | None = None, prompts: list[str] | None = None,
-                  ) -> dict[str, Any]:
+async def measure(
+    run: Run,
+    scenario: str,
+    label: str,
+    system: str,
+    rate: float,
+    kind: str = "pinned",
+    stream: bool = False,
+    temperature: float | None = None,
+    prompts: list[str] | None = None,
+) -> dict[str, Any]:
     """Measure a step; one disturbed by foreign load (> 25% of its core) is repeated once, and the
     disturbed result kept in ``run.noisy``."""
     server = {"direct": run.sim, "triage": run.triage, "litellm": run.litellm}[system]
@@ -91,11 +99,14 @@ async def measure(run: Run, scenario: str, label: str, system: str, rate: float,
     row = {**meta, **summary, "foreign_core_load": foreign}
     run.steps.append(row)
     stats.add_overheads(run.steps)
-    print(f"{scenario:7s} {label:28s} {rate:6.0f} rps: ok {row['ok']:5d} err {row['errors']:4d} "
-          f"achieved {row['achieved_rps']:7.1f} p50 {row['latency_p50_ms']:8.2f} p99 {row['latency_p99_ms']:8.2f} "
-          f"ovh p50 {row.get('overhead_p50_ms', float('nan')):7.2f} p99 {row.get('overhead_p99_ms', float('nan')):7.2f}"
-          f" cpu/req {row['cpu_ms_per_request']:6.2f} ms rss {row['rss_mb']:4.0f} MB"
-          f" foreign {foreign:4.0%}{' (repeated)' if 'repeated_after_foreign_load' in row else ''}", flush=True)
+    print(
+        f"{scenario:7s} {label:28s} {rate:6.0f} rps: ok {row['ok']:5d} err {row['errors']:4d} "
+        f"achieved {row['achieved_rps']:7.1f} p50 {row['latency_p50_ms']:8.2f} p99 {row['latency_p99_ms']:8.2f} "
+        f"ovh p50 {row.get('overhead_p50_ms', float('nan')):7.2f} p99 {row.get('overhead_p99_ms', float('nan')):7.2f}"
+        f" cpu/req {row['cpu_ms_per_request']:6.2f} ms rss {row['rss_mb']:4.0f} MB"
+        f" foreign {foreign:4.0%}{' (repeated)' if 'repeated_after_foreign_load' in row else ''}",
+        flush=True,
+    )
     return row
 
 
@@ -180,15 +191,21 @@ async def profile(run: Run) -> dict[str, Any] | None:
         with servers.pyspy(run.triage.pid, path, fmt, PROFILE_S, core=1):
             samples, _, total = await run_step(target, step)
         user, system = (1000 * (b - a) / total for a, b in zip(before, servers.cpu_split(run.triage.pid), strict=True))
-        out[fmt] = {"ok": sum(s.status == 200 for s in samples), "sent": len(samples),
-                    "cpu_user_ms_per_request": user, "cpu_sys_ms_per_request": system}
+        out[fmt] = {
+            "ok": sum(s.status == 200 for s in samples),
+            "sent": len(samples),
+            "cpu_user_ms_per_request": user,
+            "cpu_sys_ms_per_request": system,
+        }
     result = hotpath.summary(Path(tempfile.gettempdir()) / "profile_cheap_200rps.txt.raw")
     cpu = out["raw"]
-    header = (f"py-spy record --rate {servers.PYSPY_HZ} --nonblocking, {PROFILE_S} s of Triage (tier cheap, real "
-              f"prompts) at {PROFILE_RATE:.0f} RPS open loop, gateway pinned to core 0\n"
-              f"gateway CPU per request during the run (/proc): user {cpu['cpu_user_ms_per_request']:.2f} ms, "
-              f"kernel {cpu['cpu_sys_ms_per_request']:.2f} ms (kernel time, mostly loopback TCP, shows in py-spy "
-              f"only as the Python frame that made the system call)")
+    header = (
+        f"py-spy record --rate {servers.PYSPY_HZ} --nonblocking, {PROFILE_S} s of Triage (tier cheap, real "
+        f"prompts) at {PROFILE_RATE:.0f} RPS open loop, gateway pinned to core 0\n"
+        f"gateway CPU per request during the run (/proc): user {cpu['cpu_user_ms_per_request']:.2f} ms, "
+        f"kernel {cpu['cpu_sys_ms_per_request']:.2f} ms (kernel time, mostly loopback TCP, shows in py-spy "
+        f"only as the Python frame that made the system call)"
+    )
     hotpath.write_text(result, RESULTS / "profile_cheap_200rps.txt", header)
     return {**result, "runs": out, "svg": "profile_cheap_200rps.svg", "text": "profile_cheap_200rps.txt"}
 
@@ -232,23 +249,38 @@ def main() -> None:
         directory = Path(tmp)
         sim = stack.enter_context(servers.simulator(setup.SIM_ARGS, directory, core=1))
         triage = stack.enter_context(servers.triage(setup.triage_config(sim.url), directory, core=0))
-        litellm = stack.enter_context(servers.litellm_proxy(setup.litellm_models(sim.url), directory, core=0)) \
-            if use_litellm else None
+        litellm = (
+            stack.enter_context(servers.litellm_proxy(setup.litellm_models(sim.url), directory, core=0))
+            if use_litellm
+            else None
+        )
         run = Run(sim, triage, litellm, step, setup.dev_prompts())
         import uvloop
 
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             prof = runner.run(phases(run, args))
-    config = {"source_under_test": _source(), "duration_s": args.duration, "warmup_s": args.warmup, "quick": args.quick,
-              "simulator": " ".join(setup.SIM_ARGS), "prompts": f"{len(run.prompts)} routing-dev prompts, seeded order",
-              "triage": setup.triage_config("SIM"), "litellm": servers.litellm_config(setup.litellm_models("SIM"))
-              if use_litellm else None, "litellm_version": "1.106.2",
-              "pinning": "each gateway alone on core 0; simulator + load generator on core 1",
-              "stop": f"two rates in a row with p99 overhead > {STOP_P99_MS} ms or errors > {STOP_ERRORS:.0%}, "
-                      "or achieved < 90% of offered",
-              "latency": "from each request's scheduled start (open loop), so queueing counts"}
-    results = {"steps": run.steps, "capacity": stats.capacity(run.steps), "profile": prof, "noisy_steps": run.noisy,
-               "wall_s": time.monotonic() - started}
+    config = {
+        "source_under_test": _source(),
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
+        "quick": args.quick,
+        "simulator": " ".join(setup.SIM_ARGS),
+        "prompts": f"{len(run.prompts)} routing-dev prompts, seeded order",
+        "triage": setup.triage_config("SIM"),
+        "litellm": servers.litellm_config(setup.litellm_models("SIM")) if use_litellm else None,
+        "litellm_version": "1.106.2",
+        "pinning": "each gateway alone on core 0; simulator + load generator on core 1",
+        "stop": f"two rates in a row with p99 overhead > {STOP_P99_MS} ms or errors > {STOP_ERRORS:.0%}, "
+        "or achieved < 90% of offered",
+        "latency": "from each request's scheduled start (open loop), so queueing counts",
+    }
+    results = {
+        "steps": run.steps,
+        "capacity": stats.capacity(run.steps),
+        "profile": prof,
+        "noisy_steps": run.noisy,
+        "wall_s": time.monotonic() - started,
+    }
     path = write_result("load", config, results)
     stats.plot(run.steps, RESULTS / "load.png")
     print(f"capacity: {results['capacity']}\nwrote {path} in {results['wall_s']:.0f} s")

@@ -41,8 +41,13 @@ def triage_config(sim_url: str) -> dict[str, Any]:
             "cheap": {"model": "openai/sim-cheap", **tier},
             "frontier": {"model": "openai/sim-frontier", **tier},
             "flaky": {"model": "openai/sim-cheap", **tier, "extra_headers": {"x-sim-fault": FAULT}, "fallbacks": []},
-            "flaky-budget": {"model": "openai/sim-cheap", **tier, "extra_headers": {"x-sim-fault": FAULT},
-                             "fallbacks": [], "retry_budget_ratio": 0.5},
+            "flaky-budget": {
+                "model": "openai/sim-cheap",
+                **tier,
+                "extra_headers": {"x-sim-fault": FAULT},
+                "fallbacks": [],
+                "retry_budget_ratio": 0.5,
+            },
         },
         "profiles": {
             "auto": {"router": "heuristic", "frontier_share": 0.3},
@@ -57,8 +62,12 @@ def litellm_models(sim_url: str) -> dict[str, dict[str, Any]]:
     return {
         "sim-cheap": {"model": "openai/sim-cheap", "api_base": sim_url},
         "sim-frontier": {"model": "openai/sim-frontier", "api_base": sim_url},
-        "sim-flaky": {"model": "openai/sim-cheap", "api_base": sim_url, "extra_headers": {"x-sim-fault": FAULT},
-                      "num_retries": 2},
+        "sim-flaky": {
+            "model": "openai/sim-cheap",
+            "api_base": sim_url,
+            "extra_headers": {"x-sim-fault": FAULT},
+            "num_retries": 2,
+        },
     }
 
 
@@ -70,9 +79,14 @@ def dev_prompts(limit: int = PROMPTS, seed: int = 0) -> list[str]:
     return prompts[:limit]
 
 
-def bodies(model: str, prompts: list[str], stream: bool = False, temperature: float | None = None,
-           ) -> Callable[[int], bytes]:
+def bodies(
+    model: str,
+    prompts: list[str],
+    stream: bool = False,
+    temperature: float | None = None,
+) -> Callable[[int], bytes]:
     """Request ``i`` -> the encoded body for prompt ``i mod len(prompts)``."""
+
     def body(text: str) -> bytes:
         doc: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": text}]}
         if stream:
@@ -94,8 +108,9 @@ def _model(system: str, kind: str) -> str:
     return "cheap" if kind == "pinned" else kind  # a profile, or a tier to pin (flaky, flaky-budget)
 
 
-def target(system: str, base: str, kind: str, prompts: list[str], stream: bool = False,
-           temperature: float | None = None) -> Target:
+def target(
+    system: str, base: str, kind: str, prompts: list[str], stream: bool = False, temperature: float | None = None
+) -> Target:
     """A target for ``system`` (direct | triage | litellm) at base URL ``base``."""
     body = bodies(_model(system, kind), prompts, stream, temperature)
     if system == "direct":

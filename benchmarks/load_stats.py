@@ -61,8 +61,11 @@ def add_overheads(steps: list[dict[str, Any]]) -> None:
 
 
 def healthy(step: dict[str, Any], p99_ms: float) -> bool:
-    return (step["errors"] == 0 and step.get("overhead_p99_ms", math.inf) < p99_ms
-            and step["achieved_rps"] >= 0.95 * step["rate"])
+    return (
+        step["errors"] == 0
+        and step.get("overhead_p99_ms", math.inf) < p99_ms
+        and step["achieved_rps"] >= 0.95 * step["rate"]
+    )
 
 
 def series(steps: list[dict[str, Any]], scenario: str) -> dict[str, list[dict[str, Any]]]:
@@ -77,8 +80,10 @@ def capacity(steps: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     """Per label of the sweep: sustainable RPS at each p99-overhead bound, and saturation (max achieved RPS)."""
     out: dict[str, dict[str, float]] = {}
     for label, rows in series(steps, "sweep").items():
-        entry: dict[str, float] = {"max_rate_tried": max(r["rate"] for r in rows),
-                                   "saturation_rps": max(r["achieved_rps"] for r in rows)}
+        entry: dict[str, float] = {
+            "max_rate_tried": max(r["rate"] for r in rows),
+            "saturation_rps": max(r["achieved_rps"] for r in rows),
+        }
         for bound in SUSTAINABLE_P99_MS:
             good = [r["rate"] for r in rows if healthy(r, bound)]
             entry[f"sustainable_rps_p99_{int(bound)}ms"] = max(good, default=0.0)
@@ -97,18 +102,38 @@ def plot(steps: list[dict[str, Any]], path: Path) -> None:
     for label, rows in sweep.items():
         rates = [r["rate"] for r in rows]
         line = axes[0].plot(rates, [r["latency_p50_ms"] for r in rows], marker="o", label=f"{label} p50")[0]
-        axes[0].plot(rates, [r["latency_p99_ms"] for r in rows], ls="--", marker="x", color=line.get_color(),
-                     label=f"{label} p99")
+        axes[0].plot(
+            rates,
+            [r["latency_p99_ms"] for r in rows],
+            ls="--",
+            marker="x",
+            color=line.get_color(),
+            label=f"{label} p99",
+        )
         if not label.startswith("direct"):
-            axes[1].plot(rates, [max(r.get("overhead_p99_ms", math.nan), 0.01) for r in rows], marker="o",
-                         color=line.get_color(), label=f"{label} p99")
-            axes[1].plot(rates, [max(r.get("overhead_p50_ms", math.nan), 0.01) for r in rows], ls=":",
-                         color=line.get_color(), label=f"{label} p50")
-            axes[2].plot(rates, [r["cpu_ms_per_request"] for r in rows], marker="o", color=line.get_color(),
-                         label=label)
+            axes[1].plot(
+                rates,
+                [max(r.get("overhead_p99_ms", math.nan), 0.01) for r in rows],
+                marker="o",
+                color=line.get_color(),
+                label=f"{label} p99",
+            )
+            axes[1].plot(
+                rates,
+                [max(r.get("overhead_p50_ms", math.nan), 0.01) for r in rows],
+                ls=":",
+                color=line.get_color(),
+                label=f"{label} p50",
+            )
+            axes[2].plot(
+                rates, [r["cpu_ms_per_request"] for r in rows], marker="o", color=line.get_color(), label=label
+            )
     axes[1].axhline(10, color="grey", lw=0.8, ls="--", label="10 ms (sustainable bound)")
-    titles = ("latency vs offered rate (direct is the baseline)", "gateway overhead over direct",
-              "gateway CPU per request")
+    titles = (
+        "latency vs offered rate (direct is the baseline)",
+        "gateway overhead over direct",
+        "gateway CPU per request",
+    )
     ylabels = ("latency (ms)", "overhead (ms)", "CPU ms / request")
     for ax, title, ylabel in zip(axes, titles, ylabels, strict=True):
         ax.set_xscale("log")

@@ -105,8 +105,13 @@ class _Pool:
 
 def _request_head(target: Target, body: bytes) -> bytes:
     parts = urlsplit(target.url)
-    lines = [f"POST {parts.path} HTTP/1.1", f"Host: {parts.netloc}", "Content-Type: application/json",
-             f"Content-Length: {len(body)}", "Accept: */*"]
+    lines = [
+        f"POST {parts.path} HTTP/1.1",
+        f"Host: {parts.netloc}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        "Accept: */*",
+    ]
     lines += [f"{k}: {v}" for k, v in target.headers]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
@@ -118,8 +123,9 @@ def _parse_head(head: bytes, keep: Sequence[str]) -> tuple[int, dict[str, str]]:
     for line in lines[1:]:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
-    return status, {k: v for k, v in headers.items() if k in keep or k in ("content-length", "transfer-encoding",
-                                                                          "connection")}
+    return status, {
+        k: v for k, v in headers.items() if k in keep or k in ("content-length", "transfer-encoding", "connection")
+    }
 
 
 async def _read_body(conn: _Connection, headers: dict[str, str], sample: Sample) -> None:
@@ -166,8 +172,9 @@ async def _guarded(pool: _Pool, target: Target, index: int, sample: Sample, time
             sample.status = 0
 
 
-async def _schedule(pool: _Pool, target: Target, rate: float, count: int, start_index: int,
-                    timeout_s: float) -> list[Sample]:
+async def _schedule(
+    pool: _Pool, target: Target, rate: float, count: int, start_index: int, timeout_s: float
+) -> list[Sample]:
     samples: list[Sample] = []
     tasks: list[asyncio.Task[None]] = []
     t0 = time.perf_counter() + 0.01

@@ -37,11 +37,17 @@ def evaluate(names: list[str], rows: list[dict[str, Any]]) -> tuple[dict[str, An
         started = time.perf_counter()
         scores[name] = score_rows_sync(build_router(name), rows)
         elapsed = time.perf_counter() - started
-        results[name] = {"metrics": metrics_by_source(scores[name], rows), "score_seconds": elapsed,
-                         "ms_per_prompt": 1000 * elapsed / len(rows)}
+        results[name] = {
+            "metrics": metrics_by_source(scores[name], rows),
+            "score_seconds": elapsed,
+            "ms_per_prompt": 1000 * elapsed / len(rows),
+        }
         m = results[name]["metrics"]["all"]
-        print(f"{name:10s} APGR {m['apgr']:.3f} CPT50 {m['cpt50']:.3f} CPT80 {m['cpt80']:.3f} "
-              f"95%q share {m['share_for_95']:.3f}  ({elapsed:.1f} s, batched)", flush=True)
+        print(
+            f"{name:10s} APGR {m['apgr']:.3f} CPT50 {m['cpt50']:.3f} CPT80 {m['cpt80']:.3f} "
+            f"95%q share {m['share_for_95']:.3f}  ({elapsed:.1f} s, batched)",
+            flush=True,
+        )
     return results, scores
 
 
@@ -57,8 +63,13 @@ def main() -> None:
 
     strong = sum(float(r["strong_score"]) for r in rows) / len(rows)
     weak = sum(float(r["weak_score"]) for r in rows) / len(rows)
-    config = {"data": DEV.name, "rows": len(rows), "routers": names, "batch": "routers.evaluation.BATCH",
-              "default_router": getattr(registry, "DEFAULT_ROUTER", None)}
+    config = {
+        "data": DEV.name,
+        "rows": len(rows),
+        "routers": names,
+        "batch": "routers.evaluation.BATCH",
+        "default_router": getattr(registry, "DEFAULT_ROUTER", None),
+    }
     summary = {"quality_all_frontier": strong, "quality_all_cheap": weak, "routers": results}
     path = write_result("quality", config, summary)
     cost_quality_plot(scores, rows, RESULTS / "quality.png", title=f"routing-dev ({len(rows)} prompts)")

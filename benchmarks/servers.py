@@ -80,15 +80,28 @@ def triage(config: dict[str, Any], directory: Path, core: int) -> Iterator[Serve
     port = procs.free_port()
     path = directory / f"triage-{port}.yaml"
     path.write_text(yaml.safe_dump({**config, "listen": {"host": "127.0.0.1", "port": port}}))
-    command = [*pin(core), sys.executable, "-m", "gateway", "serve", "--config", str(path),
-               "--drain-delay-s", "0", "--grace-s", "2"]
+    command = [
+        *pin(core),
+        sys.executable,
+        "-m",
+        "gateway",
+        "serve",
+        "--config",
+        str(path),
+        "--drain-delay-s",
+        "0",
+        "--grace-s",
+        "2",
+    ]
     with _process(command, f"http://127.0.0.1:{port}/readyz", directory / f"triage-{port}.log", ROOT) as pid:
         yield Server(f"http://127.0.0.1:{port}", pid)
 
 
 def litellm_config(models: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """LiteLLM proxy config: one ``model_list`` entry per name, default routing, no database, a master key."""
-    entries = [{"model_name": name, "litellm_params": {"api_key": "dummy", **params}} for name, params in models.items()]
+    entries = [
+        {"model_name": name, "litellm_params": {"api_key": "dummy", **params}} for name, params in models.items()
+    ]
     return {"model_list": entries, "general_settings": {"master_key": LITELLM_KEY}}
 
 
@@ -102,10 +115,25 @@ def litellm_proxy(models: dict[str, dict[str, Any]], directory: Path, core: int)
     port = procs.free_port()
     path = directory / f"litellm-{port}.yaml"
     path.write_text(yaml.safe_dump(litellm_config(models)))
-    command = [*pin(core), str(LITELLM_VENV / "bin" / "litellm"), "--config", str(path), "--host", "127.0.0.1",
-               "--port", str(port), "--num_workers", "1"]
-    with _process(command, f"http://127.0.0.1:{port}/health/liveliness", directory / f"litellm-{port}.log",
-                  directory, timeout_s=180) as pid:
+    command = [
+        *pin(core),
+        str(LITELLM_VENV / "bin" / "litellm"),
+        "--config",
+        str(path),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--num_workers",
+        "1",
+    ]
+    with _process(
+        command,
+        f"http://127.0.0.1:{port}/health/liveliness",
+        directory / f"litellm-{port}.log",
+        directory,
+        timeout_s=180,
+    ) as pid:
         yield Server(f"http://127.0.0.1:{port}", pid)
 
 
@@ -167,8 +195,22 @@ def pyspy(pid: int, out: Path, fmt: str, duration_s: int, core: int) -> Iterator
     if binary is None:
         yield None
         return
-    command = [*pin(core), binary, "record", "--pid", str(pid), "--output", str(out), "--format", fmt,
-               "--duration", str(duration_s), "--rate", str(PYSPY_HZ), "--nonblocking"]
+    command = [
+        *pin(core),
+        binary,
+        "record",
+        "--pid",
+        str(pid),
+        "--output",
+        str(out),
+        "--format",
+        fmt,
+        "--duration",
+        str(duration_s),
+        "--rate",
+        str(PYSPY_HZ),
+        "--nonblocking",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         yield process

@@ -55,7 +55,7 @@ class Tier(_Frozen):
     fallbacks: tuple[str, ...] | None = None
     extra_headers: dict[str, str] = Field(default_factory=dict)
     capabilities: frozenset[Literal["tools", "images", "json_schema"]] = frozenset({"tools", "images", "json_schema"})
-    retry_budget_ratio: float = Field(0.2, ge=0.0, le=10.0)  # retries allowed per request, on average, per tier
+    retry_budget_ratio: float = Field(0.5, ge=0.0, le=10.0)  # retries allowed per request, on average, per tier
 
     @field_validator("api_base")
     @classmethod

@@ -49,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _demo_config(port: int, sim_port: int, directory: Path) -> Path:
     config = yaml.safe_load(DEMO_CONFIG.read_text())
     config["listen"]["port"] = port
+    config["log_requests"] = False  # the demo prints its own table of routes
     for tier in config["tiers"].values():
         tier["api_base"] = f"http://127.0.0.1:{sim_port}/v1"
     path = directory / "demo.yaml"

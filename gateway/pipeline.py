@@ -94,10 +94,14 @@ class Pipeline:
         ctx.profile = model
         ctx.frontier_price = self.caller.targets[frontier].price
 
-    async def route(self, request: ChatCompletionRequest, ctx: RequestContext) -> RouteDecision:
-        """Score (for a profile), gather the state snapshots, decide, and reserve budget."""
+    async def route(self, request: ChatCompletionRequest, raw: Mapping[str, Any], ctx: RequestContext) -> RouteDecision:
+        """Score (for a profile), gather the state snapshots, decide, and reserve budget.
+
+        Routers and token counts read the client's own message dicts (``raw``), already
+        validated by ``request``: no re-serialisation on the hot path.
+        """
         now = time.time()
-        messages = [m.model_dump(exclude_none=True) for m in request.messages]
+        messages: list[Mapping[str, Any]] = raw["messages"]
         pinned = request.model if request.model in self.tiers else None
         if pinned is None and ctx.tier_header is not None and request.model in self.header_pins:
             if ctx.tier_header not in self.tiers:
@@ -162,12 +166,11 @@ class Pipeline:
             if ctx.frontier_price is not None:
                 ctx.savings_usd = max(cost_usd(ctx.frontier_price, usage) - ctx.cost, 0.0)
 
-    def _usage(self, request: ChatCompletionRequest, reported: object, produced: str) -> Usage:
+    def _usage(self, raw: Mapping[str, Any], reported: object, produced: str) -> Usage:
         """The upstream's usage, else tiktoken's count of the prompt and what was produced."""
         usage = Usage.from_body(reported)
         if usage is None:
-            messages = [m.model_dump(exclude_none=True) for m in request.messages]
-            usage = self.counter.usage(messages, produced)
+            usage = self.counter.usage(raw["messages"], produced)
         return usage
 
     async def _lookup(
@@ -189,7 +192,7 @@ class Pipeline:
         plan, entry = await self._lookup(request, raw, ctx)
         if entry is not None:
             return CompletionOutcome(orjson.dumps(entry.body), ctx.headers())
-        decision = await self.route(request, ctx)
+        decision = await self.route(request, raw, ctx)
         deadline = time.monotonic() + self.deadline_s
         payload = self._payload(raw, stream=False)
         try:
@@ -198,7 +201,7 @@ class Pipeline:
             await self._settle(ctx)
             raise self._failed(exc, ctx) from None
         ctx.answered_by(target)
-        self._account(ctx, self._usage(request, completion.data.get("usage"), _completion_text(completion.data)))
+        self._account(ctx, self._usage(raw, completion.data.get("usage"), _completion_text(completion.data)))
         await self._settle(ctx)
         await self.cache.save(plan, completion.data, target.name, target.tier.model, ctx.cost)
         body = completion.raw if completion.raw is not None else orjson.dumps(completion.data)
@@ -210,7 +213,7 @@ class Pipeline:
         plan, entry = await self._lookup(request, raw, ctx)
         if entry is not None:
             return StreamOutcome(ctx.headers(), _replay(entry, request.include_usage))
-        decision = await self.route(request, ctx)
+        decision = await self.route(request, raw, ctx)
         deadline = time.monotonic() + self.deadline_s
         try:
             start = await self.caller.open_stream(decision.chain, self._payload(raw, True), deadline, ctx.trace)
@@ -218,7 +221,7 @@ class Pipeline:
             await self._settle(ctx)
             raise self._failed(exc, ctx) from None
         ctx.answered_by(start.target)
-        return StreamOutcome(ctx.headers(), self._events(start, request, ctx, plan))
+        return StreamOutcome(ctx.headers(), self._events(start, request, raw, ctx, plan))
 
     def _failed(self, exc: UpstreamError, ctx: RequestContext) -> GatewayError:
         error = from_upstream(exc, self.scrub)
@@ -233,7 +236,12 @@ class Pipeline:
         return error
 
     async def _events(
-        self, start: StreamStart, request: ChatCompletionRequest, ctx: RequestContext, plan: CachePlan
+        self,
+        start: StreamStart,
+        request: ChatCompletionRequest,
+        raw: Mapping[str, Any],
+        ctx: RequestContext,
+        plan: CachePlan,
     ) -> AsyncIterator[bytes]:
         """The SSE bytes for the client: the upstream's events, then ``[DONE]``.
 
@@ -256,7 +264,7 @@ class Pipeline:
                         ctx.first_byte_s = time.perf_counter() - ctx.started
                     yield b"data: " + chunk.raw + b"\n\n"
                 chunk = await anext(start.rest, None)
-            self._account(ctx, self._usage(request, reported, assembler.text()))
+            self._account(ctx, self._usage(raw, reported, assembler.text()))
             whole = assembler.completion() if plan.store else None
             if whole is not None:
                 await self.cache.save(plan, whole, start.target.name, start.target.tier.model, ctx.cost)
@@ -270,7 +278,7 @@ class Pipeline:
             yield DONE
         finally:
             if ctx.usage is None:
-                self._account(ctx, self._usage(request, reported, assembler.text()))
+                self._account(ctx, self._usage(raw, reported, assembler.text()))
             await self._settle(ctx)
             closer = getattr(start.rest, "aclose", None)
             if closer is not None:

@@ -70,14 +70,28 @@ def gateway(
     config: dict[str, Any], directory: Path, env: dict[str, str] | None = None, prefix: Sequence[str] = ()
 ) -> Iterator[str]:
     """A ``triage serve`` process on ``config``; yields its base URL (``http://127.0.0.1:PORT``)."""
+    with gateway_process(config, directory, env, prefix) as (url, _process):
+        yield url
+
+
+@contextlib.contextmanager
+def gateway_process(
+    config: dict[str, Any],
+    directory: Path,
+    env: dict[str, str] | None = None,
+    prefix: Sequence[str] = (),
+    capture: bool = False,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Like ``gateway``, also yielding the process; ``capture`` pipes its stdout and stderr."""
     port = free_port()
     path = directory / f"triage-{port}.yaml"
     path.write_text(yaml.safe_dump({**config, "listen": {"host": "127.0.0.1", "port": port}}))
     command = [*prefix, sys.executable, "-m", "gateway", "serve", "--config", str(path), "--drain-delay-s", "0"]
-    process = subprocess.Popen(command, env={**_env(), **(env or {})}, cwd=ROOT)
+    pipe = subprocess.PIPE if capture else None
+    process = subprocess.Popen(command, env={**_env(), **(env or {})}, cwd=ROOT, stdout=pipe, stderr=pipe)
     try:
         wait_http(f"http://127.0.0.1:{port}/readyz", process)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", process
     finally:
         stop(process)
 

@@ -84,26 +84,9 @@ def test_tier_header_pins_only_where_the_profile_allows(gateway: str) -> None:
 
 
 def test_one_json_log_line_per_request_without_prompt_text(sim_url: str, tmp_path: Path) -> None:
-    config = policy_config(sim_url)
-    port = procs.free_port()
-    path = tmp_path / "c.yaml"
-    import subprocess
-    import sys
-
-    import yaml
-
-    path.write_text(yaml.safe_dump({**config, "listen": {"port": port}}))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--config", str(path), "--drain-delay-s", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        cwd=procs.ROOT,
-    )
-    try:
-        procs.wait_http(f"http://127.0.0.1:{port}/readyz", process)
-        secret = "my-secret-prompt-words"
-        post(f"http://127.0.0.1:{port}", messages=[{"role": "user", "content": secret}])
-    finally:
+    secret = "my-secret-prompt-words"
+    with procs.gateway_process(policy_config(sim_url), tmp_path, capture=True) as (url, process):
+        post(url, messages=[{"role": "user", "content": secret}])
         procs.stop(process)
     assert process.stdout is not None
     lines = [json.loads(line) for line in process.stdout.read().decode().splitlines() if line.startswith("{")]

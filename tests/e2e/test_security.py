@@ -153,17 +153,7 @@ def test_auth_none_is_announced_and_keys_mode_needs_a_master_key(sim_url: str, t
     )
     assert missing.returncode == 2 and "auth.master_key_env" in missing.stderr
     config["auth"] = {"mode": "none"}
-    port = procs.free_port()
-    path.write_text(yaml.safe_dump({**config, "listen": {"port": port}}))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--config", str(path), "--drain-delay-s", "0"],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        cwd=procs.ROOT,
-    )
-    try:
-        procs.wait_http(f"http://127.0.0.1:{port}/readyz", process)
-    finally:
+    with procs.gateway_process(config, tmp_path, capture=True) as (_url, process):
         procs.stop(process)
     assert process.stderr is not None and "AUTH IS OFF" in process.stderr.read().decode()
 

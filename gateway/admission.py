@@ -20,13 +20,7 @@ def check_limits(chat: ChatCompletionRequest, settings: Settings) -> None:
     if len(chat.messages) > limits.max_messages:
         raise InvalidRequest(f"messages: at most {limits.max_messages} messages", param="messages")
     for index, message in enumerate(chat.messages):
-        content = message.content
-        size = (
-            len(content)
-            if isinstance(content, str)
-            else sum(len(str(getattr(part, "text", "") or "")) for part in content or ())
-        )
-        if size > limits.max_content_chars:
+        if len(message.text) > limits.max_content_chars:
             raise InvalidRequest(
                 f"messages.{index}.content: at most {limits.max_content_chars} characters", param=f"messages.{index}"
             )
@@ -34,12 +28,7 @@ def check_limits(chat: ChatCompletionRequest, settings: Settings) -> None:
 
 def estimate_tokens(chat: ChatCompletionRequest, expected_output: int) -> int:
     """A cheap admission estimate: text bytes / 4 plus the requested (or expected) output."""
-    text = 0
-    for message in chat.messages:
-        if isinstance(message.content, str):
-            text += len(message.content)
-        elif message.content:
-            text += sum(len(str(getattr(part, "text", "") or "")) for part in message.content)
+    text = sum(len(message.text) for message in chat.messages)
     return text // 4 + (chat.max_completion_tokens or chat.max_tokens or expected_output)
 
 

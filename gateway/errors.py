@@ -25,7 +25,7 @@ they reach a client or a log.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -135,6 +135,13 @@ class UpstreamFailed(GatewayError):
     code = "upstream_error"
 
 
+def invalid_fields(errors: Sequence[Mapping[str, Any]]) -> InvalidRequest:
+    """A 400 naming the first invalid field of a pydantic validation (``body`` prefixes dropped)."""
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    param = ".".join(str(p) for p in first["loc"] if p != "body") or None
+    return InvalidRequest(f"{param}: {first['msg']}", param=param)
+
+
 def error_body(message: str, type_: str, param: str | None = None, code: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
@@ -202,9 +209,8 @@ def install_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        param = ".".join(str(p) for p in first["loc"] if p != "body") or None
-        return json_response(400, error_body(f"{param}: {first['msg']}", "invalid_request_error", param))
+        error = invalid_fields(exc.errors())
+        return json_response(error.status, error.body())
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gateway.schemas import ChatCompletionRequest
+from gateway.schemas import ChatCompletionRequest, content_text
 from gateway.tokens import PER_MESSAGE_TOKENS, REPLY_PRIMING_TOKENS, TokenCounter
 from policies.types import RequestFacts
 
@@ -28,11 +28,7 @@ def features(request: ChatCompletionRequest) -> frozenset[str]:
 def _text_bytes(messages: Sequence[Mapping[str, Any]]) -> int:
     total = REPLY_PRIMING_TOKENS
     for message in messages:
-        content = message.get("content")
-        if isinstance(content, str):
-            total += len(content.encode())
-        elif isinstance(content, list):
-            total += sum(len(str(part.get("text", "")).encode()) for part in content if isinstance(part, Mapping))
+        total += len(content_text(message.get("content")).encode())
         total += PER_MESSAGE_TOKENS + len(str(message.get("tool_calls") or "").encode())
     return total
 

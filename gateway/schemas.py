@@ -9,9 +9,20 @@ client's own JSON, not a re-serialisation of these models.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+
+def content_text(content: object) -> str:
+    """The text of a message's content: a string, or its text parts (dicts or models) joined by newlines."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = (part.get("text") if isinstance(part, Mapping) else getattr(part, "text", None) for part in content)
+        return "\n".join(str(text) for text in texts if text)
+    return ""
 
 
 class _Open(BaseModel):
@@ -28,6 +39,10 @@ class Message(_Open):
     name: StrictStr | None = None
     tool_call_id: StrictStr | None = None
     tool_calls: list[dict[str, Any]] | None = None
+
+    @property
+    def text(self) -> str:
+        return content_text(self.content)
 
 
 class FunctionDef(_Open):

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gateway.cost import Usage
+from gateway.schemas import content_text
 
 PER_MESSAGE_TOKENS = 3  # OpenAI's chat framing: role and separators per message
 REPLY_PRIMING_TOKENS = 3
@@ -29,7 +30,7 @@ class TokenCounter:
     def prompt_tokens(self, messages: Iterable[Mapping[str, Any]]) -> int:
         total = REPLY_PRIMING_TOKENS
         for message in messages:
-            total += PER_MESSAGE_TOKENS + self.count(_text(message.get("content")))
+            total += PER_MESSAGE_TOKENS + self.count(content_text(message.get("content")))
             for call in message.get("tool_calls") or ():
                 function = call.get("function") or {}
                 total += self.count(str(function.get("name", ""))) + self.count(str(function.get("arguments", "")))
@@ -37,11 +38,3 @@ class TokenCounter:
 
     def usage(self, messages: Iterable[Mapping[str, Any]], completion_text: str) -> Usage:
         return Usage(self.prompt_tokens(messages), self.count(completion_text))
-
-
-def _text(content: object) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, Mapping))
-    return ""

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import Response
 
-from gateway.errors import InvalidRequest, ModelNotFound, json_response
+from gateway.errors import InvalidRequest, ModelNotFound, invalid_fields, json_response
 from gateway.keys import KeyRecord, new_key
 from gateway.runtime import Runtime
 
@@ -45,9 +45,7 @@ async def create_key(request: Request) -> Response:
     except orjson.JSONDecodeError:
         raise InvalidRequest("request body is not valid JSON") from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        param = ".".join(str(p) for p in first["loc"])
-        raise InvalidRequest(f"{param}: {first['msg']}", param=param) from None
+        raise invalid_fields(exc.errors()) from None
     settings = runtime.settings
     unknown = [p for p in spec.profiles or () if p not in settings.profiles and p not in settings.tiers]
     unknown += [t for t in spec.tiers or () if t not in settings.tiers]

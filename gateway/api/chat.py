@@ -14,7 +14,7 @@ from starlette.responses import Response, StreamingResponse
 from gateway.admission import admit, check_limits, settle_tokens
 from gateway.caching import CacheControl
 from gateway.context import RequestContext, new_request_id
-from gateway.errors import GatewayError, InvalidRequest, NotReady, PayloadTooLarge, ShuttingDown
+from gateway.errors import GatewayError, InvalidRequest, NotReady, PayloadTooLarge, ShuttingDown, invalid_fields
 from gateway.runtime import Runtime
 from gateway.schemas import ChatCompletionRequest
 
@@ -43,9 +43,7 @@ def _parse(body: bytes) -> tuple[ChatCompletionRequest, dict[str, Any]]:
     try:
         return ChatCompletionRequest.model_validate(raw), raw
     except ValidationError as exc:
-        first = exc.errors()[0]
-        param = ".".join(str(p) for p in first["loc"])
-        raise InvalidRequest(f"{param}: {first['msg']}", param=param) from None
+        raise invalid_fields(exc.errors()) from None
 
 
 # The handler reads the raw body itself (exact 400s, the original JSON forwarded untouched), so
@@ -117,9 +115,7 @@ async def chat_completions(request: Request) -> Response:
 def _last_user_text(chat: ChatCompletionRequest) -> str:
     for message in reversed(chat.messages):
         if message.role == "user":
-            if isinstance(message.content, str):
-                return message.content
-            return "\n".join(str(getattr(part, "text", "")) for part in message.content or [])
+            return message.text
     return ""
 
 

@@ -62,10 +62,12 @@ class BudgetStore:
                 self._warn(exc)
         return BudgetSnapshot(scope, limit_usd, spent, self.settings.soft_fraction)
 
-    async def reserve(self, scope: str, amount_usd: float, now: float, limit_usd: float) -> str | None:
-        """Atomically add ``amount_usd`` if the window stays within ``limit_usd``.
+    async def reserve(self, scope: str, amount_usd: float, now: float, limit_usd: float) -> tuple[str, float] | None:
+        """Atomically add ``amount_usd`` if the scope's window stays within ``limit_usd``.
 
-        Returns the window's key (to settle against later), or ``None`` if refused.
+        Returns the window's key and the amount actually reserved (to settle against
+        later), or ``None`` if refused. With Redis down the request is let through with
+        nothing reserved (fail open), so its settlement adds only what it really cost.
         """
         key = self._key(scope, now)
         if self._reserve is None:
@@ -73,15 +75,13 @@ class BudgetStore:
             if spent + amount_usd > limit_usd:
                 return None
             self._local[key] = spent + amount_usd
-            return key
+            return key, amount_usd
         try:
-            ok, _ = await self._reserve(
-                keys=[key], args=[amount_usd, self.settings.limit_usd, 2 * WINDOW_S[self.settings.window]]
-            )
-            return key if int(ok) else None
+            ok, _ = await self._reserve(keys=[key], args=[amount_usd, limit_usd, 2 * WINDOW_S[self.settings.window]])
         except Exception as exc:
             self._warn(exc)
-            return key
+            return key, 0.0
+        return (key, amount_usd) if int(ok) else None
 
     async def settle(self, key: str, delta_usd: float) -> None:
         """Correct a reservation by the difference between actual and estimated cost."""

@@ -7,21 +7,16 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from gateway.settings import DEMO_CONFIG, ConfigError, Settings, load_settings
 
 
 def _offline_defaults() -> None:
     """Keep litellm and tiktoken off the network: use their bundled data."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    if "TIKTOKEN_CACHE_DIR" not in os.environ:
-        import importlib.util
+    from gateway.tokens import use_bundled_encodings
 
-        spec = importlib.util.find_spec("litellm")
-        if spec is not None and spec.origin is not None:
-            tokenizers = Path(spec.origin).parent / "litellm_core_utils" / "tokenizers"
-            os.environ["TIKTOKEN_CACHE_DIR"] = str(tokenizers)
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    use_bundled_encodings()
 
 
 def _load(path: str | None) -> Settings:

@@ -129,6 +129,14 @@ class NoRoute(GatewayError):
     code = "no_eligible_route"
 
 
+class InternalError(GatewayError):
+    """A defect in the gateway (never client input): 500, after the request was settled and recorded."""
+
+    status = 500
+    type = "server_error"
+    code = "internal_error"
+
+
 class UpstreamFailed(GatewayError):
     status = 502
     type = "upstream_error"

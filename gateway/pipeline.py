@@ -137,15 +137,18 @@ class Pipeline:
         tier = self.tiers[decision.tier]
         estimate = tier.estimate_usd(inputs.facts.prompt_tokens, inputs.facts.estimate_output_tokens)
         for scope, limit in ctx.budgets:
-            key = await self.budgets.reserve(scope, estimate, now, limit)
-            if key is None:
-                await self._settle(ctx)  # refund the scopes reserved so far
+            reservation = await self.budgets.reserve(scope, estimate, now, limit)
+            if reservation is None:
+                await self.settle(ctx)  # refund the scopes reserved so far
                 return False
-            ctx.reservations.append((key, estimate))
+            ctx.reservations.append(reservation)
         return True
 
-    async def _settle(self, ctx: RequestContext) -> None:
-        """Replace the budget reservations by what the request actually cost (0 if it failed)."""
+    async def settle(self, ctx: RequestContext) -> None:
+        """Replace the budget reservations by what the request actually cost (0 if it failed).
+
+        Idempotent: the reservations are taken off the context before they are settled.
+        """
         reservations, ctx.reservations = ctx.reservations, []
         for key, reserved in reservations:
             await self.budgets.settle(key, (ctx.cost or 0.0) - reserved)
@@ -198,11 +201,11 @@ class Pipeline:
         try:
             target, completion = await self.caller.complete(decision.chain, payload, deadline, ctx.trace)
         except UpstreamError as exc:
-            await self._settle(ctx)
+            await self.settle(ctx)
             raise self._failed(exc, ctx) from None
         ctx.answered_by(target)
         self._account(ctx, self._usage(raw, completion.data.get("usage"), _completion_text(completion.data)))
-        await self._settle(ctx)
+        await self.settle(ctx)
         await self.cache.save(plan, completion.data, target.name, target.tier.model, ctx.cost)
         body = completion.raw if completion.raw is not None else orjson.dumps(completion.data)
         return CompletionOutcome(body, ctx.headers())
@@ -218,7 +221,7 @@ class Pipeline:
         try:
             start = await self.caller.open_stream(decision.chain, self._payload(raw, True), deadline, ctx.trace)
         except UpstreamError as exc:
-            await self._settle(ctx)
+            await self.settle(ctx)
             raise self._failed(exc, ctx) from None
         ctx.answered_by(start.target)
         return StreamOutcome(ctx.headers(), self._events(start, request, raw, ctx, plan))
@@ -279,7 +282,7 @@ class Pipeline:
         finally:
             if ctx.usage is None:
                 self._account(ctx, self._usage(raw, reported, assembler.text()))
-            await self._settle(ctx)
+            await self.settle(ctx)
             closer = getattr(start.rest, "aclose", None)
             if closer is not None:
                 await closer()

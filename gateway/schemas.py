@@ -25,6 +25,45 @@ def content_text(content: object) -> str:
     return ""
 
 
+MAX_JSON_DEPTH = 64  # nesting of objects and arrays in a request body
+
+
+def too_deep(value: object, limit: int = MAX_JSON_DEPTH) -> str | None:
+    """The path of the first container nested deeper than ``limit``, or ``None``.
+
+    Iterative, so a hostile body cannot exhaust the stack; a body the parser accepted
+    (up to 1,024 levels) would otherwise fail later, when it is serialised again.
+    Paths are built only for the rare body that is too deep.
+    """
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            if depth >= limit:
+                return _deep_path(value, limit)
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            if depth >= limit:
+                return _deep_path(value, limit)
+            stack.extend((child, depth + 1) for child in node)
+    return None
+
+
+def _deep_path(value: object, limit: int) -> str:
+    stack: list[tuple[object, int, str]] = [(value, 0, "")]
+    while stack:
+        node, depth, path = stack.pop()
+        children: list[tuple[str, object]] = []
+        if isinstance(node, dict):
+            children = [(str(key), child) for key, child in node.items()]
+        elif isinstance(node, list):
+            children = [(str(index), child) for index, child in enumerate(node)]
+        if children and depth >= limit:
+            return path or "body"
+        stack.extend((child, depth + 1, f"{path}.{key}" if path else key) for key, child in children)
+    return "body"
+
+
 class _Open(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
@@ -33,12 +72,23 @@ class ContentPart(_Open):
     type: StrictStr
 
 
+class CalledFunction(_Open):
+    name: StrictStr
+    arguments: StrictStr
+
+
+class ToolCall(_Open):
+    id: StrictStr | None = None
+    type: StrictStr | None = None
+    function: CalledFunction
+
+
 class Message(_Open):
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: StrictStr | list[ContentPart] | None = None
     name: StrictStr | None = None
     tool_call_id: StrictStr | None = None
-    tool_calls: list[dict[str, Any]] | None = None
+    tool_calls: list[ToolCall] | None = None
 
     @property
     def text(self) -> str:

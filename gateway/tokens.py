@@ -3,12 +3,14 @@
 Upstream usage is the truth and always preferred (streams always ask for it). This
 counter prices what has no usage: a stream cut before its usage chunk, or an
 upstream that never reports usage. The encoding is loaded once, at start-up, from
-the files litellm ships (``TIKTOKEN_CACHE_DIR``, set by the CLI), so no network.
+the files litellm ships (``TIKTOKEN_CACHE_DIR``, set here unless the environment sets it), so no network.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from gateway.cost import Usage
@@ -18,8 +20,20 @@ PER_MESSAGE_TOKENS = 3  # OpenAI's chat framing: role and separators per message
 REPLY_PRIMING_TOKENS = 3
 
 
+def use_bundled_encodings() -> None:
+    """Point tiktoken at the encoding files litellm's wheel ships, unless told otherwise."""
+    if "TIKTOKEN_CACHE_DIR" in os.environ:
+        return
+    import importlib.util
+
+    spec = importlib.util.find_spec("litellm")
+    if spec is not None and spec.origin is not None:
+        os.environ["TIKTOKEN_CACHE_DIR"] = str(Path(spec.origin).parent / "litellm_core_utils" / "tokenizers")
+
+
 class TokenCounter:
     def __init__(self, encoding: str = "cl100k_base") -> None:
+        use_bundled_encodings()
         import tiktoken
 
         self._encoding = tiktoken.get_encoding(encoding)

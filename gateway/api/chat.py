@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,11 +15,20 @@ from starlette.responses import Response, StreamingResponse
 from gateway.admission import admit, check_limits, settle_tokens
 from gateway.caching import CacheControl
 from gateway.context import RequestContext, new_request_id
-from gateway.errors import GatewayError, InvalidRequest, NotReady, PayloadTooLarge, ShuttingDown, invalid_fields
+from gateway.errors import (
+    GatewayError,
+    InternalError,
+    InvalidRequest,
+    NotReady,
+    PayloadTooLarge,
+    ShuttingDown,
+    invalid_fields,
+)
 from gateway.runtime import Runtime
-from gateway.schemas import ChatCompletionRequest
+from gateway.schemas import MAX_JSON_DEPTH, ChatCompletionRequest, too_deep
 
 chat_api = APIRouter()
+log = logging.getLogger("triage.chat")
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -40,6 +50,10 @@ def _parse(body: bytes) -> tuple[ChatCompletionRequest, dict[str, Any]]:
         raise InvalidRequest(f"request body is not valid JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise InvalidRequest("request body must be a JSON object")
+    deep = too_deep(raw)
+    if deep is not None:
+        field = deep.split(".", 1)[0]
+        raise InvalidRequest(f"{field}: JSON nested deeper than {MAX_JSON_DEPTH} levels", param=field)
     try:
         return ChatCompletionRequest.model_validate(raw), raw
     except ValidationError as exc:
@@ -104,11 +118,16 @@ async def chat_completions(request: Request) -> Response:
     except GatewayError as exc:
         exc.headers.setdefault("x-triage-request-id", ctx.request_id)
         exc.headers.update({k: v for k, v in limit_headers.items() if k not in exc.headers})
-        await settle_tokens(runtime.limiter, ctx)
-        runtime.record(ctx, exc.status)
+        await _finish(runtime, ctx, exc.status)
         raise
-    await settle_tokens(runtime.limiter, ctx)
-    runtime.record(ctx, 200)
+    except Exception:
+        # A defect, never client input: still release the reservations and record the request.
+        log.exception("request %s: unhandled error", ctx.request_id)
+        await _finish(runtime, ctx, 500)
+        error = InternalError("internal error in the gateway")
+        error.headers["x-triage-request-id"] = ctx.request_id
+        raise error from None
+    await _finish(runtime, ctx, 200)
     return Response(result.body, media_type="application/json", headers={**result.headers, **limit_headers})
 
 
@@ -119,11 +138,22 @@ def _last_user_text(chat: ChatCompletionRequest) -> str:
     return ""
 
 
+async def _finish(runtime: Runtime, ctx: RequestContext, status: int) -> None:
+    """Settle every budget reservation and the TPM estimate, then record; safe to repeat."""
+    try:
+        await runtime.pipeline.settle(ctx)
+        await settle_tokens(runtime.limiter, ctx)
+    finally:
+        runtime.record(ctx, status)
+
+
 async def _recorded(events: AsyncIterator[bytes], runtime: Runtime, ctx: RequestContext) -> AsyncIterator[bytes]:
     """Pass a stream through and record it once it ended (or the client went away)."""
     try:
         async for event in events:
             yield event
     finally:
-        await settle_tokens(runtime.limiter, ctx)
-        runtime.record(ctx, 200)
+        closer = getattr(events, "aclose", None)
+        if closer is not None:
+            await closer()
+        await _finish(runtime, ctx, 200)

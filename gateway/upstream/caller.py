@@ -91,7 +91,7 @@ class UpstreamCaller:
     ) -> None:
         self.targets = dict(targets)
         self._transports = dict(transports)
-        self._backoff = wait_exponential_jitter(initial=0.05, max=2.0, jitter=0.05)
+        self._backoff = wait_exponential_jitter(multiplier=0.05, max=2.0, jitter=0.05)
         self._observer = observer
         self._retry_budgets = {name: RetryBudget(t.tier.retry_budget_ratio) for name, t in self.targets.items()}
 

@@ -1,5 +1,7 @@
 """The ``litellm`` transport: every provider litellm knows (Anthropic, Bedrock, Vertex, ...).
 
+Only an allow-list of body fields is forwarded (``gateway.upstream.params``): unknown
+fields are dropped here, since litellm would read some of them as call options.
 litellm is imported when this transport is built, so a config whose tiers all use
 the relay never pays for the import. Calls go out with ``num_retries=0``: retries
 and fallbacks are the caller's, so that both transports behave the same.
@@ -13,9 +15,7 @@ from typing import Any
 import orjson
 
 from gateway.upstream.base import Chunk, Completion, Target, UpstreamError, error_for_status, retry_after_seconds
-
-# Request fields the gateway handles itself rather than forwarding as keyword arguments.
-_OWN_FIELDS = frozenset({"model", "messages", "stream"})
+from gateway.upstream.params import forwardable
 
 
 class LiteLLMTransport:
@@ -30,7 +30,9 @@ class LiteLLMTransport:
         litellm.telemetry = False
 
     def _kwargs(self, target: Target, payload: Mapping[str, Any], timeout_s: float) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {k: v for k, v in payload.items() if k not in _OWN_FIELDS}
+        # an allow-list of model parameters: a client's body never supplies a call option
+        # (api_base, api_key, mock_response, extra_headers, ...); those come from the tier only
+        kwargs: dict[str, Any] = forwardable(payload, target.tier.forward_params)
         kwargs.update(model=target.tier.model, messages=payload["messages"], timeout=timeout_s, num_retries=0)
         if "tools" in kwargs:
             # litellm 1.106 otherwise imports its MCP gateway bridge (and the optional `mcp`

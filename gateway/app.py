@@ -15,10 +15,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from gateway.api import admin, chat, health, metrics, models
-from gateway.errors import install_handlers
-from gateway.runtime import Runtime, build_runtime
+from gateway.http import admin, chat, health, metrics, models
+from gateway.protocol.errors import install_handlers
 from gateway.settings import Settings
+from gateway.wiring import Runtime, build_runtime
 
 log = logging.getLogger("triage.app")
 

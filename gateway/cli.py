@@ -13,7 +13,7 @@ from gateway.settings import DEMO_CONFIG, ConfigError, Settings, load_settings
 
 def _offline_defaults() -> None:
     """Keep litellm and tiktoken off the network: use their bundled data."""
-    from gateway.tokens import use_bundled_encodings
+    from gateway.request.tokens import use_bundled_encodings
 
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     use_bundled_encodings()
@@ -25,8 +25,8 @@ def _load(path: str | None) -> Settings:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from gateway.app import create_app
-    from gateway.runtime import validate_settings
     from gateway.serve import ServeOptions, run_server
+    from gateway.wiring import validate_settings
 
     settings = _load(args.config)
     validate_settings(settings)  # fail before binding the port if the config cannot be served
@@ -45,7 +45,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_check_config(args: argparse.Namespace) -> int:
     import asyncio
 
-    from gateway.runtime import build_runtime
+    from gateway.wiring import build_runtime
 
     settings = load_settings(args.file)
     runtime = build_runtime(settings)

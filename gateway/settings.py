@@ -16,8 +16,6 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from gateway.upstream.params import is_call_option
-
 REQUIRED_TIERS = ("cheap", "frontier")
 DEMO_CONFIG = Path(__file__).resolve().parent / "config" / "demo.yaml"
 
@@ -58,16 +56,9 @@ class Tier(_Frozen):
     extra_headers: dict[str, str] = Field(default_factory=dict)
     capabilities: frozenset[Literal["tools", "images", "json_schema"]] = frozenset({"tools", "images", "json_schema"})
     retry_budget_ratio: float = Field(0.5, ge=0.0, le=10.0)  # retries allowed per request, on average, per tier
-    # body fields beyond OpenAI's parameters that the litellm transport passes on (e.g. top_k)
+    # body fields beyond OpenAI's parameters that the litellm transport passes on (e.g. top_k);
+    # litellm call options are refused when the runtime is built (gateway.upstream.params)
     forward_params: frozenset[str] = frozenset()
-
-    @field_validator("forward_params")
-    @classmethod
-    def _no_call_options(cls, value: frozenset[str]) -> frozenset[str]:
-        refused = sorted(name for name in value if is_call_option(name))
-        if refused:
-            raise ValueError(f"{', '.join(refused)}: litellm call options come from the tier's config, not the body")
-        return value
 
     @field_validator("api_base")
     @classmethod

@@ -18,7 +18,7 @@ import httpx
 import pytest
 import yaml
 
-from gateway.metrics import Metrics
+from gateway.observe.metrics import Metrics
 from tests import procs
 from tests.conftest import e2e_config, tier
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from gateway.cache import MemoryCache, RedisCache
-from gateway.cache_entry import CacheEntry, StreamAssembler, replay_events
+from gateway.cache.entry import CacheEntry, StreamAssembler, replay_events
+from gateway.cache.store import MemoryCache, RedisCache
 from gateway.settings import RedisSettings
 from tests import procs
 
@@ -138,7 +138,7 @@ def test_entry_round_trip_and_rejects_garbage() -> None:
     ],
 )
 def test_cache_control_parsing(header: str | None, expected: tuple[bool, bool, float | None]) -> None:
-    from gateway.caching import CacheControl
+    from gateway.cache.policy import CacheControl
 
     control = CacheControl.parse(header)
     assert (control.no_cache, control.no_store, control.max_age_s) == expected

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from gateway.cache_key import cache_key, canonical_request, tenant_namespace
+from gateway.cache.key import cache_key, canonical_request, tenant_namespace
 
 BASE: dict[str, Any] = {
     "model": "auto",

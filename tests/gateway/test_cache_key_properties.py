@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.cache_key import IGNORED_FIELDS, cache_key, canonical_request
+from gateway.cache.key import IGNORED_FIELDS, cache_key, canonical_request
 
 PROPERTY_SETTINGS = settings(
     max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from gateway.runtime import validate_settings
 from gateway.settings import DEMO_CONFIG, ConfigError, load_settings, parse_settings, resolve_secrets
+from gateway.wiring import validate_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,7 +116,7 @@ def test_unpriced_unknown_model_is_named() -> None:
 def test_price_comes_from_litellm_cost_map_when_not_set() -> None:
     config = demo()
     config["tiers"]["frontier"] = {"model": "openai/gpt-4o", "api_base": "https://api.openai.com/v1"}
-    from gateway.cost import resolve_price
+    from gateway.request.cost import resolve_price
 
     price = resolve_price("frontier", parse_settings(config).tiers["frontier"])
     assert price.input_per_mtok == pytest.approx(2.5)

@@ -16,9 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.settings import Tier
+from gateway.settings import ConfigError, Tier, parse_settings
 from gateway.upstream.base import Target
 from gateway.upstream.params import CALL_OPTIONS, OPENAI_CHAT_PARAMS, forwardable
+from gateway.wiring import build_targets
 from tests import procs
 from tests.conftest import tier
 from tests.security.conftest import PROVIDER_KEY, CaptureSocket
@@ -134,12 +135,14 @@ def test_litellm_keyword_arguments_come_from_the_tier_only() -> None:
     assert kwargs["temperature"] == 0 and "unknown_field" not in kwargs
 
 
-def test_a_tier_may_forward_extra_parameters_but_never_call_options() -> None:
+def test_a_tier_may_forward_extra_parameters_but_never_call_options(sim_url: str) -> None:
     target = _target(forward_params=frozenset({"top_k"}))
     assert forwardable({"top_k": 5, "api_base": "x", "messages": []}, target.tier.forward_params) == {"top_k": 5}
     for option in ("api_base", "base_url", "mock_response", "extra_headers", "litellm_params", "aws_region_name"):
-        with pytest.raises(ValueError, match="call options"):
-            Tier(model="anthropic/claude-x", forward_params=frozenset({option}))
+        bad = tier(sim_url, "sim-cheap", "litellm", forward_params=[option])
+        settings = parse_settings({"tiers": {"cheap": bad, "frontier": tier(sim_url, "sim-frontier", "relay")}})
+        with pytest.raises(ConfigError, match="call options"):
+            build_targets(settings, environ={})
 
 
 def test_check_config_refuses_a_call_option_in_forward_params(tmp_path: Path, sim_url: str) -> None:

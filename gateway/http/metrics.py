@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
-from gateway.pipeline import GLOBAL_BUDGET
+from gateway.request.pipeline import GLOBAL_BUDGET
 
 metrics_api = APIRouter()
 

@@ -1,6 +1,6 @@
 """The request path: cache lookup, then router, then policy, then upstream, then cache store.
 
-No HTTP here: handlers in ``gateway.api`` parse and serialise; this module works on
+No HTTP here: handlers in ``gateway.http`` parse and serialise; this module works on
 a validated request and the client's raw JSON payload.
 """
 
@@ -14,16 +14,24 @@ from typing import Any
 
 import orjson
 
-from gateway.breakers import Breakers
-from gateway.budget_store import BudgetStore
-from gateway.cache_entry import CacheEntry, StreamAssembler, replay_events
-from gateway.caching import CachePlan, ResponseCache
-from gateway.context import RequestContext
-from gateway.cost import Usage, cost_usd
-from gateway.errors import GatewayError, InvalidRequest, ModelNotFound, Scrubber, error_body, from_policy, from_upstream
-from gateway.facts import request_facts
-from gateway.schemas import ChatCompletionRequest
-from gateway.tokens import TokenCounter
+from gateway.cache.entry import CacheEntry, StreamAssembler, replay_events
+from gateway.cache.policy import CachePlan, ResponseCache
+from gateway.protocol.errors import (
+    GatewayError,
+    InvalidRequest,
+    ModelNotFound,
+    Scrubber,
+    error_body,
+    from_policy,
+    from_upstream,
+)
+from gateway.protocol.schemas import ChatCompletionRequest
+from gateway.request.cost import Usage, cost_usd
+from gateway.request.route_inputs import request_facts
+from gateway.request.state import RequestContext
+from gateway.request.tokens import TokenCounter
+from gateway.state.breakers import Breakers
+from gateway.state.budgets import BudgetStore
 from gateway.upstream.base import Chunk, Target, UpstreamError
 from gateway.upstream.caller import StreamStart, UpstreamCaller
 from policies.decide import decide

@@ -34,7 +34,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from gateway.keys import KeyStoreUnavailable
+from gateway.state.keys import KeyStoreUnavailable
 from gateway.upstream.base import UpstreamError
 from policies.types import BudgetExceeded, ContextTooLong, NoEligibleRoute, TierNotAllowed, UnsupportedFeature
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from gateway.caching import CacheControl, CacheStatus
-from gateway.cost import Usage
+from gateway.cache.policy import CacheControl, CacheStatus
+from gateway.request.cost import Usage
 from gateway.settings import Price
 from gateway.upstream.base import Target
 from gateway.upstream.caller import CallTrace

@@ -7,12 +7,12 @@ budgets that apply (global and the key's own).
 
 from __future__ import annotations
 
-from gateway.auth import Principal
-from gateway.context import RequestContext
-from gateway.errors import Forbidden, InvalidRequest, RateLimited
-from gateway.ratelimit import RateLimiter
-from gateway.schemas import ChatCompletionRequest
+from gateway.protocol.errors import Forbidden, InvalidRequest, RateLimited
+from gateway.protocol.schemas import ChatCompletionRequest
+from gateway.request.auth import Principal
+from gateway.request.state import RequestContext
 from gateway.settings import Settings
+from gateway.state.ratelimit import RateLimiter
 
 
 def check_limits(chat: ChatCompletionRequest, settings: Settings) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from gateway.errors import json_response
-from gateway.schemas import ModelCard, ModelList
+from gateway.protocol.errors import json_response
+from gateway.protocol.schemas import ModelCard, ModelList
 
 models_api = APIRouter()
 
@@ -22,7 +22,7 @@ async def list_models(request: Request) -> Response:
 
 @models_api.get("/v1/models/{model_id}")
 async def get_model(model_id: str, request: Request) -> Response:
-    from gateway.errors import ModelNotFound
+    from gateway.protocol.errors import ModelNotFound
 
     await request.app.state.runtime.auth.client(request.headers.get("authorization"))
     settings = request.app.state.settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from gateway.errors import NotReady, ShuttingDown, json_response
+from gateway.protocol.errors import NotReady, ShuttingDown, json_response
 
 health_api = APIRouter()
 

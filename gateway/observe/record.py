@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import time
 
-from gateway.context import RequestContext
-from gateway.metrics import Metrics
+from gateway.observe.metrics import Metrics
+from gateway.request.state import RequestContext
 
 
 def record(metrics: Metrics, ctx: RequestContext, status: int, cache_backend: str, cache_up: bool) -> None:

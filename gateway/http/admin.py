@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import Response
 
-from gateway.errors import InvalidRequest, ModelNotFound, invalid_fields, json_response
-from gateway.keys import KeyRecord, new_key
-from gateway.runtime import Runtime
+from gateway.protocol.errors import InvalidRequest, ModelNotFound, invalid_fields, json_response
+from gateway.state.keys import KeyRecord, new_key
+from gateway.wiring import Runtime
 
 admin_api = APIRouter()
 

@@ -12,10 +12,8 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response, StreamingResponse
 
-from gateway.admission import admit, check_limits, settle_tokens
-from gateway.caching import CacheControl
-from gateway.context import RequestContext, new_request_id
-from gateway.errors import (
+from gateway.cache.policy import CacheControl
+from gateway.protocol.errors import (
     GatewayError,
     InternalError,
     InvalidRequest,
@@ -24,8 +22,10 @@ from gateway.errors import (
     ShuttingDown,
     invalid_fields,
 )
-from gateway.runtime import Runtime
-from gateway.schemas import MAX_JSON_DEPTH, ChatCompletionRequest, too_deep
+from gateway.protocol.schemas import MAX_JSON_DEPTH, ChatCompletionRequest, too_deep
+from gateway.request.admission import admit, check_limits, settle_tokens
+from gateway.request.state import RequestContext, new_request_id
+from gateway.wiring import Runtime
 
 chat_api = APIRouter()
 log = logging.getLogger("triage.chat")

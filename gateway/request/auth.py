@@ -12,9 +12,9 @@ import hmac
 import time
 from dataclasses import dataclass
 
-from gateway.cache_key import tenant_namespace
-from gateway.errors import AdminDisabled, AuthUnavailable, Forbidden, Unauthorized
-from gateway.keys import KeyRecord, KeyStore, KeyStoreUnavailable
+from gateway.cache.key import tenant_namespace
+from gateway.protocol.errors import AdminDisabled, AuthUnavailable, Forbidden, Unauthorized
+from gateway.state.keys import KeyRecord, KeyStore, KeyStoreUnavailable
 
 
 @dataclass(frozen=True, slots=True)

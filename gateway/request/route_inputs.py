@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gateway.schemas import ChatCompletionRequest, content_text
-from gateway.tokens import PER_MESSAGE_TOKENS, REPLY_PRIMING_TOKENS, TokenCounter
+from gateway.protocol.schemas import ChatCompletionRequest, content_text
+from gateway.request.tokens import PER_MESSAGE_TOKENS, REPLY_PRIMING_TOKENS, TokenCounter
 from policies.types import RequestFacts
 
 IMAGE_PARTS = frozenset({"image_url", "input_image", "image"})

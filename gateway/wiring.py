@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gateway.cache.policy import ResponseCache
-from gateway.cache.store import build_cache, build_redis
+from gateway.cache.store import build_cache
 from gateway.observe.metrics import Metrics
 from gateway.observe.record import record
 from gateway.observe.request_log import configure as configure_request_log
@@ -27,6 +27,7 @@ from gateway.state.breakers import Breakers
 from gateway.state.budgets import BudgetStore
 from gateway.state.keys import KeyStore
 from gateway.state.ratelimit import RateLimiter
+from gateway.state.redis import RedisGuard, build_guard
 from gateway.upstream.base import Target, Transport
 from gateway.upstream.caller import UpstreamCaller
 from gateway.upstream.params import is_call_option
@@ -49,9 +50,20 @@ class Runtime:
     request_log: logging.Logger
     auth: Authenticator
     limiter: RateLimiter
+    redis: RedisGuard | None = None  # the one Redis connection guard (None: state in process)
     ready: bool = False
     draining: bool = False  # set on SIGTERM: readiness fails and new requests get 503 shutting_down
-    notes: list[str] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def start(self) -> None:
+        """Start the background work (breaker sync) inside the serving loop; then ready."""
+        interval = self.settings.breaker.sync_interval_s
+        self.tasks.append(asyncio.get_running_loop().create_task(self.pipeline.breakers.sync_forever(interval)))
+        self.ready = True
+
+    async def redis_state(self) -> str:
+        """``off`` without Redis, else ``ok``/``down`` from an active ping."""
+        return "off" if self.redis is None else await self.redis.ping()
 
     def record(self, ctx: RequestContext, status: int) -> None:
         """Metrics and the JSON log line of one finished request."""
@@ -62,9 +74,14 @@ class Runtime:
 
     async def aclose(self) -> None:
         self.ready = False
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
         await asyncio.gather(*(r.aclose() for r in self.routers.values()), return_exceptions=True)
         await asyncio.gather(*(t.aclose() for t in self.transports.values()), return_exceptions=True)
         await self.cache.aclose()
+        if self.redis is not None:
+            await self.redis.aclose()
 
 
 def build_targets(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, Target]:
@@ -143,8 +160,8 @@ def build_runtime(settings: Settings, environ: Mapping[str, str] | None = None) 
     }
     transports = build_transports(settings)
     scrub = Scrubber(t.api_key for t in targets.values() if t.api_key)
-    redis = build_redis(settings.redis) if settings.redis.url is not None else None
-    cache = ResponseCache(build_cache(settings.cache, settings.redis, redis), settings.cache, settings.profiles)
+    redis = build_guard(settings.redis)
+    cache = ResponseCache(build_cache(settings.cache, redis), settings.cache, settings.profiles)
     b = settings.breaker
     breakers = Breakers(
         targets, BreakerConfig(b.failure_threshold, b.error_rate, b.min_calls, b.window_s, b.cooldown_s), redis
@@ -181,4 +198,5 @@ def build_runtime(settings: Settings, environ: Mapping[str, str] | None = None) 
             KeyStore(redis, settings.auth.verified_cache_s),
         ),
         limiter=RateLimiter(redis),
+        redis=redis,
     )

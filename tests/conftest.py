@@ -9,7 +9,26 @@ from typing import Any
 
 import pytest
 
-from tests import procs
+from gateway.local import processes as procs
+
+PROCESS_FIXTURES = frozenset({"sim_url", "redis_url", "gateway_url"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that starts a real process (``make test-fast`` runs the others).
+
+    A test starts processes when its fixtures include one that does, or when its module
+    spawns them itself (the process helpers or ``subprocess``).
+    """
+    spawns: dict[str, bool] = {}
+    for item in items:
+        path = str(item.path)
+        if path not in spawns:
+            source = Path(path).read_text()
+            spawns[path] = "procs." in source or "subprocess" in source
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())) or spawns[path]:
+            item.add_marker(pytest.mark.processes)
+
 
 # litellm, imported in-process by some tests, must use its bundled cost map (no network)
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")

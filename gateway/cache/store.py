@@ -1,22 +1,20 @@
 """Response cache stores: Redis when ``redis.url`` is set, else a bounded in-process LRU.
 
 Both implement ``get(key) -> bytes | None`` and ``set(key, value, ttl_s)`` and never
-raise: a cache that fails is bypassed, not fatal. The Redis store gives every call a
-short timeout (``redis.op_timeout_ms``); after a failure it skips Redis for
-``retry_interval_s`` and then probes again (the pool reconnects by itself), warns at
-most once per ``warn_interval_s``, and reports its state for ``/readyz`` and metrics.
+raise: a cache that fails is bypassed, not fatal (failure mode ``bypass``). The Redis
+store makes its calls through ``gateway.state.redis.RedisGuard`` (timeout, back-off,
+throttled warnings, the state ``/readyz`` and metrics report).
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import OrderedDict
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
-from gateway.settings import CacheSettings, RedisSettings
+from gateway.settings import CacheSettings
+from gateway.state.redis import RedisGuard, RedisUnavailable
 
-log = logging.getLogger("triage.cache")
 CacheState = Literal["ok", "down"]
 
 
@@ -89,77 +87,36 @@ class MemoryCache:
 
 
 class RedisCache:
-    """``redis.asyncio`` with a pool made at start-up; bypassed while Redis misbehaves."""
+    """The cache in Redis, through the shared guard; bypassed while Redis misbehaves."""
 
     backend = "redis"
 
-    def __init__(self, settings: RedisSettings, client: Any | None = None) -> None:
-        import redis.asyncio as redis
-
-        self._settings = settings
-        self._client: Any = client if client is not None else build_redis(settings)
-        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError, TimeoutError)
-        self._down_until = 0.0
-        self._last_warning = float("-inf")
-        self.failures = 0
+    def __init__(self, guard: RedisGuard) -> None:
+        self._guard = guard
 
     @property
     def state(self) -> CacheState:
-        return "down" if time.monotonic() < self._down_until else "ok"
-
-    def _failed(self, action: str, exc: BaseException) -> None:
-        now = time.monotonic()
-        self.failures += 1
-        self._down_until = now + self._settings.retry_interval_s
-        if now - self._last_warning >= self._settings.warn_interval_s:
-            self._last_warning = now
-            log.warning(
-                "redis cache %s failed (%s: %s); bypassing the cache and retrying in %.1fs",
-                action,
-                type(exc).__name__,
-                exc,
-                self._settings.retry_interval_s,
-            )
+        return self._guard.state
 
     async def get(self, key: str) -> bytes | None:
-        if time.monotonic() < self._down_until:
-            return None
         try:
-            value: bytes | None = await self._client.get(key)
-        except self._errors as exc:
-            self._failed("read", exc)
+            value: bytes | None = await self._guard.call("cache", lambda: self._guard.client.get(key))
+        except RedisUnavailable:
             return None
         return value
 
     async def set(self, key: str, value: bytes, ttl_s: int) -> bool:
-        if time.monotonic() < self._down_until:
-            return False
         try:
-            await self._client.set(key, value, ex=ttl_s)
-        except self._errors as exc:
-            self._failed("write", exc)
+            await self._guard.call("cache", lambda: self._guard.client.set(key, value, ex=ttl_s))
+        except RedisUnavailable:
             return False
         return True
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        return None  # the guard owns the client
 
 
-def build_redis(settings: RedisSettings) -> Any:
-    """The one ``redis.asyncio`` client (and pool) the gateway shares, made at start-up."""
-    import redis.asyncio as redis
-
-    assert settings.url is not None
-    return redis.Redis.from_url(
-        settings.url,
-        socket_timeout=settings.op_timeout_ms / 1000,
-        socket_connect_timeout=settings.connect_timeout_ms / 1000,
-        max_connections=settings.max_connections,
-        health_check_interval=30,
-    )
-
-
-def build_cache(cache: CacheSettings, redis_settings: RedisSettings, client: Any | None = None) -> CacheStore:
-    if redis_settings.url is not None:
-        return RedisCache(redis_settings, client)
+def build_cache(cache: CacheSettings, guard: RedisGuard | None) -> CacheStore:
+    if guard is not None:
+        return RedisCache(guard)
     return MemoryCache(cache.memory_max_bytes, cache.memory_max_entries)

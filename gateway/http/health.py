@@ -22,6 +22,8 @@ async def readyz(request: Request) -> Response:
         raise ShuttingDown("the gateway is shutting down")
     if runtime is None or not runtime.ready:
         raise NotReady("the gateway is not ready: config, routers or upstream clients are not loaded")
+    redis = await runtime.redis_state()  # an active ping: readiness does not wait for a request to notice
     store = runtime.cache.store
     cache = {"backend": store.backend, "state": store.state}
-    return json_response(200, {"status": "ready", "routers": sorted(runtime.routers), "cache": cache})
+    body = {"status": "ready", "routers": sorted(runtime.routers), "cache": cache, "redis": redis}
+    return json_response(200, body)

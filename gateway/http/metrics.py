@@ -20,6 +20,8 @@ async def metrics(request: Request) -> Response:
         return Response(b"", media_type=CONTENT_TYPE_LATEST)
     store, pipeline, metrics = runtime.cache.store, runtime.pipeline, runtime.metrics
     metrics.cache_up.labels(store.backend).set(1 if store.state == "ok" else 0)
+    if runtime.redis is not None:
+        metrics.redis_up.set(1 if await runtime.redis_state() == "ok" else 0)
     now = time.time()
     metrics.set_health(pipeline.breakers.health(now))
     limit = pipeline.budgets.settings.limit_usd

@@ -90,6 +90,11 @@ class Metrics:
         self.cache_saved = Counter(
             "triage_cache_saved_usd", "USD that cache hits saved (the cost of the original call).", registry=r
         )
+        self.redis_up = Gauge(
+            "triage_redis_up",
+            "1 while Redis answers, 0 while its stores run in their failure modes (absent without Redis).",
+            registry=r,
+        )
         self.cache_up = Gauge(
             "triage_cache_up", "1 if the cache store answers, 0 while it is bypassed.", ["backend"], registry=r
         )

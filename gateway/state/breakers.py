@@ -5,20 +5,20 @@ a replica opens a tier's breaker it writes the opening time to Redis; every repl
 reads those every ``breaker.sync_interval_s`` and treats the tier as open too, so one
 replica's evidence moves traffic everywhere within about half a second. A successful
 half-open probe deletes the shared key. Half-open lets requests through again and the
-first result decides. Without Redis the same state lives in process. Redis errors are
-ignored here: the local breaker still works.
+first result decides. Without Redis the same state lives in process. Failure mode
+``local``: while Redis is unavailable (the guard warns, throttled) each replica's own
+breakers decide. The runtime starts ``sync_forever`` and cancels it on shutdown.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
 
+from gateway.state.redis import RedisGuard, RedisUnavailable
 from policies.health import BreakerConfig, BreakerSnapshot, breaker_state, on_result
 from policies.types import BreakerState
 
@@ -26,11 +26,11 @@ log = logging.getLogger("triage.breakers")
 
 
 class Breakers:
-    def __init__(self, tiers: Iterable[str], config: BreakerConfig, redis: Any | None = None) -> None:
+    def __init__(self, tiers: Iterable[str], config: BreakerConfig, guard: RedisGuard | None = None) -> None:
         self.config = config
         self._local = {tier: BreakerSnapshot(window_start=time.time()) for tier in tiers}
         self._shared: dict[str, float] = {}
-        self._redis: Any = redis
+        self._guard = guard
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _merged(self, tier: str) -> BreakerSnapshot:
@@ -62,30 +62,34 @@ class Breakers:
             self._publish(tier, None)
 
     def _publish(self, tier: str, opened_at: float | None) -> None:
-        if self._redis is None:
+        if self._guard is None:
             return
         task = asyncio.get_running_loop().create_task(self._write(tier, opened_at))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _write(self, tier: str, opened_at: float | None) -> None:
-        key = f"triage:breaker:{tier}"
+        assert self._guard is not None
+        client, key = self._guard.client, f"triage:breaker:{tier}"
+        ttl = max(int(self.config.cooldown_s * 10), 60)
         try:
             if opened_at is None:
-                await self._redis.delete(key)
+                await self._guard.call("breakers", lambda: client.delete(key))
             else:
-                await self._redis.set(key, repr(opened_at), ex=max(int(self.config.cooldown_s * 10), 60))
-        except Exception as exc:  # the shared view is best effort; local breakers keep working
-            log.debug("could not share breaker state for %s: %s", tier, exc)
+                await self._guard.call("breakers", lambda: client.set(key, repr(opened_at), ex=ttl))
+        except RedisUnavailable:
+            log.debug("could not share breaker state for %s (redis unavailable)", tier)
 
     async def sync_forever(self, interval_s: float) -> None:
         """Read every replica's opens from Redis, forever (a task made in ``lifespan``)."""
-        if self._redis is None:
+        if self._guard is None:
             return
-        tiers = list(self._local)
+        guard, tiers = self._guard, list(self._local)
         keys = [f"triage:breaker:{tier}" for tier in tiers]
         while True:
-            with contextlib.suppress(Exception):
-                values = await self._redis.mget(keys)
+            try:
+                values = await guard.call("breakers", lambda: guard.client.mget(keys))
                 self._shared = {t: float(v) for t, v in zip(tiers, values, strict=True) if v is not None}
+            except RedisUnavailable:
+                pass  # keep the last shared view; local breakers keep deciding
             await asyncio.sleep(interval_s)

@@ -5,20 +5,21 @@ tokens plus max tokens, priced at the chosen tier) with one atomic check-and-add
 replicas sharing a Redis cannot jointly overspend by more than the estimates miss by;
 after the call it settles the difference between the actual cost and the estimate.
 Keys are per scope and window (``triage:budget:<scope>:<window start>``) and expire
-after two windows. If Redis fails, budgets fail open (requests are served, a warning
-is logged): refusing all traffic because the budget store is down would be worse.
+after two windows. Failure mode ``open``: while Redis is unavailable requests are served
+and nothing is reserved (the guard logs a throttled warning), since refusing all traffic
+because the budget store is down would be worse; a settlement then adds only the
+actual cost. The window clock is the caller's ``now``.
 """
 
 from __future__ import annotations
 
-import logging
-import time
+import contextlib
 from typing import Any
 
 from gateway.settings import BudgetSettings
+from gateway.state.redis import RedisGuard, RedisUnavailable
 from policies.types import BudgetSnapshot
 
-log = logging.getLogger("triage.budget")
 WINDOW_S = {"hour": 3600, "day": 86400}
 
 RESERVE_LUA = """
@@ -31,12 +32,11 @@ return {1, now}
 
 
 class BudgetStore:
-    def __init__(self, settings: BudgetSettings, redis: Any | None = None) -> None:
+    def __init__(self, settings: BudgetSettings, guard: RedisGuard | None = None) -> None:
         self.settings = settings
-        self._redis: Any = redis
+        self._guard = guard
         self._local: dict[str, float] = {}
-        self._reserve = redis.register_script(RESERVE_LUA) if redis is not None else None
-        self._last_warning = float("-inf")
+        self._reserve: Any = guard.register_script(RESERVE_LUA) if guard is not None else None
 
     @property
     def enabled(self) -> bool:
@@ -46,20 +46,13 @@ class BudgetStore:
         window = WINDOW_S[self.settings.window]
         return f"triage:budget:{scope}:{int(now // window) * window}"
 
-    def _warn(self, exc: Exception) -> None:
-        now = time.monotonic()
-        if now - self._last_warning > 30:
-            self._last_warning = now
-            log.warning("budget store unavailable (%s: %s); budgets fail open", type(exc).__name__, exc)
-
     async def snapshot(self, scope: str, now: float, limit_usd: float) -> BudgetSnapshot:
         key = self._key(scope, now)
         spent = self._local.get(key, 0.0)
-        if self._redis is not None:
-            try:
-                spent = float(await self._redis.get(key) or 0.0)
-            except Exception as exc:
-                self._warn(exc)
+        if self._guard is not None:
+            guard = self._guard
+            with contextlib.suppress(RedisUnavailable):  # fail open: the snapshot shows what this process knows
+                spent = float(await guard.call("budgets", lambda: guard.client.get(key)) or 0.0)
         return BudgetSnapshot(scope, limit_usd, spent, self.settings.soft_fraction)
 
     async def reserve(self, scope: str, amount_usd: float, now: float, limit_usd: float) -> tuple[str, float] | None:
@@ -76,21 +69,21 @@ class BudgetStore:
                 return None
             self._local[key] = spent + amount_usd
             return key, amount_usd
+        assert self._guard is not None
+        args = [amount_usd, limit_usd, 2 * WINDOW_S[self.settings.window]]
         try:
-            ok, _ = await self._reserve(keys=[key], args=[amount_usd, limit_usd, 2 * WINDOW_S[self.settings.window]])
-        except Exception as exc:
-            self._warn(exc)
-            return key, 0.0
+            ok, _ = await self._guard.call("budgets", lambda: self._reserve(keys=[key], args=args))
+        except RedisUnavailable:
+            return key, 0.0  # fail open: nothing reserved, so nothing to take back
         return (key, amount_usd) if int(ok) else None
 
     async def settle(self, key: str, delta_usd: float) -> None:
         """Correct a reservation by the difference between actual and estimated cost."""
         if delta_usd == 0.0:
             return
-        if self._redis is None:
+        if self._guard is None:
             self._local[key] = self._local.get(key, 0.0) + delta_usd
             return
-        try:
-            await self._redis.incrbyfloat(key, delta_usd)
-        except Exception as exc:
-            self._warn(exc)
+        guard = self._guard
+        with contextlib.suppress(RedisUnavailable):  # fail open: this settlement is lost with the store
+            await guard.call("budgets", lambda: guard.client.incrbyfloat(key, delta_usd))

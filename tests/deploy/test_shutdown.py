@@ -23,8 +23,8 @@ import httpx
 import pytest
 import yaml
 
+from gateway.local import processes as procs
 from gateway.simulator.content import answer_pieces
-from tests import procs
 
 ANSWER_TOKENS = 40
 SLOW_SIMULATOR = ["--ttft-ms", "5", "--tokens-per-s", "20", "--answer-tokens", str(ANSWER_TOKENS)]

@@ -10,7 +10,7 @@ from typing import Any
 import openai
 import pytest
 
-from tests import procs
+from gateway.local import processes as procs
 from tests.conftest import tier
 
 

@@ -10,7 +10,7 @@ import openai
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests import procs
+from gateway.local import processes as procs
 from tests.conftest import e2e_config
 
 PRICES = {"cheap": (0.10, 0.40), "frontier": (2.50, 10.00), "flaky": (0.10, 0.40), "dead": (2.50, 10.00)}

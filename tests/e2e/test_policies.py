@@ -13,7 +13,7 @@ import httpx
 import pytest
 import redis
 
-from tests import procs
+from gateway.local import processes as procs
 from tests.conftest import tier
 
 HELLO = [{"role": "user", "content": "hello"}]

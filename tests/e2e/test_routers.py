@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from gateway.local import processes as procs
 from routers.registry import DEFAULT_ROUTER, build_router
-from tests import procs
 from tests.conftest import tier
 
 pytestmark = pytest.mark.model

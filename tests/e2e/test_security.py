@@ -14,7 +14,7 @@ import openai
 import pytest
 import yaml
 
-from tests import procs
+from gateway.local import processes as procs
 from tests.conftest import tier
 
 MASTER = "master-key-for-tests-0123456789"

@@ -11,8 +11,15 @@ import pytest
 
 from gateway.cache.entry import CacheEntry, StreamAssembler, replay_events
 from gateway.cache.store import MemoryCache, RedisCache
+from gateway.local import processes as procs
 from gateway.settings import RedisSettings
-from tests import procs
+from gateway.state.redis import RedisGuard, build_redis
+
+
+def redis_cache(settings: RedisSettings) -> tuple[RedisCache, RedisGuard]:
+    """The cache store on its own guard (the gateway shares one guard among its stores)."""
+    guard = RedisGuard(build_redis(settings), settings)
+    return RedisCache(guard), guard
 
 
 async def test_memory_cache_is_bounded_by_bytes_and_entries() -> None:
@@ -39,7 +46,7 @@ async def test_memory_cache_ttl() -> None:
 
 
 async def test_redis_cache_round_trip_and_ttl(redis_url: str) -> None:
-    cache = RedisCache(RedisSettings(url=redis_url))
+    cache, guard = redis_cache(RedisSettings(url=redis_url))
     try:
         assert await cache.set("triage:test:k", b"value", ttl_s=1)
         assert await cache.get("triage:test:k") == b"value"
@@ -47,13 +54,13 @@ async def test_redis_cache_round_trip_and_ttl(redis_url: str) -> None:
         assert await cache.get("triage:test:k") is None
         assert cache.state == "ok"
     finally:
-        await cache.aclose()
+        await guard.aclose()
 
 
 async def test_redis_down_is_bypassed_quickly_and_recovers(tmp_path: Path) -> None:
     port = procs.free_port()
     settings = RedisSettings(url=f"redis://127.0.0.1:{port}/0", retry_interval_s=0.2, op_timeout_ms=50)
-    cache = RedisCache(settings)
+    cache, guard = redis_cache(settings)
     try:
         started = time.perf_counter()
         assert await cache.get("k") is None  # nothing listens: bypassed, not raised
@@ -66,7 +73,7 @@ async def test_redis_down_is_bypassed_quickly_and_recovers(tmp_path: Path) -> No
             assert await cache.get("k") == b"v"
             assert cache.state == "ok"
     finally:
-        await cache.aclose()
+        await guard.aclose()
 
 
 def _chunks() -> list[dict[str, object]]:
@@ -157,7 +164,7 @@ end
 async def test_slow_redis_times_out_and_is_bypassed(redis_url: str) -> None:
     import redis.asyncio as redis
 
-    cache = RedisCache(RedisSettings(url=redis_url, op_timeout_ms=50, retry_interval_s=0.2))
+    cache, guard = redis_cache(RedisSettings(url=redis_url, op_timeout_ms=50, retry_interval_s=0.2))
     blocker = redis.Redis.from_url(redis_url)
     try:
         assert await cache.set("triage:test:slow", b"v", ttl_s=10)
@@ -172,4 +179,4 @@ async def test_slow_redis_times_out_and_is_bypassed(redis_url: str) -> None:
         assert await cache.get("triage:test:slow") == b"v", "the cache comes back by itself"
     finally:
         await blocker.aclose()
-        await cache.aclose()
+        await guard.aclose()

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from tests import procs
+from gateway.local import processes as procs
 from tests.conftest import tier
 
 ROOT = Path(__file__).resolve().parents[2]

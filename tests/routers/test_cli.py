@@ -60,7 +60,6 @@ def test_unknown_router_is_rejected_by_the_parser() -> None:
         _run("eval", "--router", "nope", "--data", "x.jsonl")
 
 
-@pytest.mark.skipif(not DEV.exists(), reason="needs shared/data/routing-dev.jsonl")
 @pytest.mark.parametrize(
     "router",
     ["ngram", "heuristic", *(pytest.param(n, marks=pytest.mark.model) for n in ("static", "ensemble", "embedding"))],

@@ -17,8 +17,8 @@ import pytest
 import redis
 
 from gateway.app import create_app
+from gateway.local import processes as procs
 from gateway.settings import parse_settings
-from tests import procs
 from tests.conftest import tier
 
 LIMIT = 100.0

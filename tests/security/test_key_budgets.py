@@ -15,7 +15,7 @@ import httpx
 import pytest
 import redis
 
-from tests import procs
+from gateway.local import processes as procs
 from tests.conftest import tier
 
 MASTER = "master-key-for-tests-0123456789"

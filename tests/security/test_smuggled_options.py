@@ -16,11 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.local import processes as procs
 from gateway.settings import ConfigError, Tier, parse_settings
 from gateway.upstream.base import Target
 from gateway.upstream.params import CALL_OPTIONS, OPENAI_CHAT_PARAMS, forwardable
 from gateway.wiring import build_targets
-from tests import procs
 from tests.conftest import tier
 from tests.security.conftest import PROVIDER_KEY, CaptureSocket
 

@@ -1,4 +1,8 @@
-"""Real processes for tests: the simulator, the gateway and Redis, on free loopback ports."""
+"""Real local processes: the simulator, gateways and Redis on free loopback ports; tools and data.
+
+Shared by the tests, the benchmarks and ``triage demo`` (one copy, importable without the
+test package). ``ROOT`` is the source checkout this package runs from.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,16 @@ from typing import Any
 import httpx
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def tool(name: str, install: str) -> str:
+    """A command-line tool from this virtualenv or the PATH; a clear error naming how to install it."""
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} is not installed ({install}); `make test` installs it")
+    return found
 
 
 def free_port() -> int:

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import yaml
 
+from gateway.local import processes
 from gateway.settings import DEMO_CONFIG
 
 SAMPLE_PROMPTS = (
@@ -58,15 +59,10 @@ def _demo_config(port: int, sim_port: int, directory: Path) -> Path:
 
 
 def _wait_until(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"triage demo: a process exited early (code {process.returncode}) waiting for {url}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=1.0).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise SystemExit(f"triage demo: {url} did not come up within {timeout_s:.0f}s")
+    try:
+        processes.wait_http(url, process, timeout_s)
+    except RuntimeError as exc:
+        raise SystemExit(f"triage demo: {exc}") from None
 
 
 @contextlib.contextmanager
@@ -84,12 +80,7 @@ def _processes(port: int, sim_port: int) -> Iterator[None]:
             yield
         finally:
             for process in (gateway, sim):
-                process.terminate()
-            for process in (gateway, sim):
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+                processes.stop(process)
 
 
 def _route_samples(port: int, profile: str) -> int:

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from gateway.http import admin, chat, health, metrics, models
 from gateway.protocol.errors import install_handlers
 from gateway.settings import Settings
+from gateway.upstream.base import Transport
 from gateway.wiring import Runtime, build_runtime
 
 log = logging.getLogger("triage.app")
@@ -36,12 +37,17 @@ def _declare_chat_schema(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def create_app(settings: Settings, environ: Mapping[str, str] | None = None) -> FastAPI:
-    """The gateway app for ``settings``; secrets are read from ``environ`` at start-up."""
+def create_app(
+    settings: Settings, environ: Mapping[str, str] | None = None, transports: Mapping[str, Transport] | None = None
+) -> FastAPI:
+    """The gateway app for ``settings``; secrets are read from ``environ`` at start-up.
+
+    ``transports`` overrides the upstream transports (tests use the in-process fake).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime: Runtime = build_runtime(settings, environ)
+        runtime: Runtime = build_runtime(settings, environ, transports)
         app.state.runtime = runtime
         if settings.auth.mode == "none":
             log.warning(

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from gateway.cache.policy import ResponseCache
+from gateway.cache.policy import CacheControl, ResponseCache
 from gateway.cache.store import build_cache
 from gateway.observe.metrics import Metrics
 from gateway.observe.record import record
@@ -20,8 +21,9 @@ from gateway.observe.request_log import log_request
 from gateway.protocol.errors import Scrubber
 from gateway.request.auth import Authenticator
 from gateway.request.cost import resolve_price
-from gateway.request.pipeline import Pipeline, ProfileRoute
-from gateway.request.state import RequestContext
+from gateway.request.lifecycle import RequestLifecycle
+from gateway.request.pipeline import GLOBAL_BUDGET, Pipeline, ProfileRoute
+from gateway.request.values import RequestRecord
 from gateway.settings import ConfigError, Settings, resolve_master_key, resolve_secrets
 from gateway.state.breakers import Breakers
 from gateway.state.budgets import BudgetStore
@@ -54,6 +56,7 @@ class Runtime:
     ready: bool = False
     draining: bool = False  # set on SIGTERM: readiness fails and new requests get 503 shutting_down
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    listeners: list[Callable[[RequestRecord], None]] = field(default_factory=list)  # told of every finished request
 
     def start(self) -> None:
         """Start the background work (breaker sync) inside the serving loop; then ready."""
@@ -61,16 +64,36 @@ class Runtime:
         self.tasks.append(asyncio.get_running_loop().create_task(self.pipeline.breakers.sync_forever(interval)))
         self.ready = True
 
+    async def refresh_gauges(self) -> None:
+        """Set the gauges a scrape reads: cache and Redis state, breakers, the global budget."""
+        store, metrics = self.cache.store, self.metrics
+        metrics.cache_up.labels(store.backend).set(1 if store.state == "ok" else 0)
+        if self.redis is not None:
+            metrics.redis_up.set(1 if await self.redis.ping() == "ok" else 0)
+        now = time.time()
+        metrics.set_health(self.pipeline.breakers.health(now))
+        limit = self.settings.budget.limit_usd
+        if limit is not None:
+            snapshot = await self.pipeline.budgets.snapshot(GLOBAL_BUDGET, now, limit)
+            metrics.budget_spent.labels(snapshot.scope).set(snapshot.spent_usd)
+            metrics.budget_remaining.labels(snapshot.scope).set(max(snapshot.limit_usd - snapshot.spent_usd, 0.0))
+
     async def redis_state(self) -> str:
         """``off`` without Redis, else ``ok``/``down`` from an active ping."""
         return "off" if self.redis is None else await self.redis.ping()
 
-    def record(self, ctx: RequestContext, status: int) -> None:
+    def record(self, rec: RequestRecord) -> None:
         """Metrics and the JSON log line of one finished request."""
         store = self.cache.store
-        record(self.metrics, ctx, status, store.backend, store.state == "ok")
+        record(self.metrics, rec, store.backend, store.state == "ok")
         if self.settings.log_requests:
-            log_request(self.request_log, ctx, status)
+            log_request(self.request_log, rec)
+        for listener in self.listeners:
+            listener(rec)
+
+    def lifecycle(self, control: CacheControl, tier_header: str | None) -> RequestLifecycle:
+        """The owner of one new chat request."""
+        return RequestLifecycle(self.pipeline, self.limiter, self.settings, self.record, control, tier_header)
 
     async def aclose(self) -> None:
         self.ready = False
@@ -139,8 +162,14 @@ def validate_settings(settings: Settings, environ: Mapping[str, str] | None = No
             raise ConfigError(f"profiles.{name}.router: unknown router {profile.router!r}; known routers: {known}")
 
 
-def build_runtime(settings: Settings, environ: Mapping[str, str] | None = None) -> Runtime:
-    """Validate everything a config implies and build the objects that serve it."""
+def build_runtime(
+    settings: Settings, environ: Mapping[str, str] | None = None, transports: Mapping[str, Transport] | None = None
+) -> Runtime:
+    """Validate everything a config implies and build the objects that serve it.
+
+    ``transports`` replaces the ones the tiers name (``relay``, ``litellm``): the seam
+    where tests put ``gateway.upstream.fake.FakeTransport``.
+    """
     targets = build_targets(settings, environ)
     routers = build_routers(settings)
     profiles = {
@@ -158,7 +187,7 @@ def build_runtime(settings: Settings, environ: Mapping[str, str] | None = None) 
         )
         for name, profile in settings.profiles.items()
     }
-    transports = build_transports(settings)
+    transports = dict(transports) if transports is not None else build_transports(settings)
     scrub = Scrubber(t.api_key for t in targets.values() if t.api_key)
     redis = build_guard(settings.redis)
     cache = ResponseCache(build_cache(settings.cache, redis), settings.cache, settings.profiles)

@@ -89,7 +89,7 @@ def prompt_text(messages: Conversation, max_chars: int = MAX_VIEW_CHARS) -> str:
     texts: list[tuple[str, str]] = []
     for message in messages:
         role = str(message.get("role") or "")
-        text = _content_text(message.get("content"))
+        text = content_text(message.get("content"))
         if role in ("system", "developer"):
             system = text
             continue
@@ -116,10 +116,27 @@ def _head_tail(text: str, limit: int) -> str:
     return text[:head] + " … " + (text[-tail:] if tail else "")
 
 
-def _content_text(content: object) -> str:
+TEXT_PARTS = frozenset({"text", "input_text", "output_text"})
+
+
+def content_text(content: object) -> str:
+    """The text of a message's content: a string, or its text parts joined by newlines.
+
+    The one definition, used by the routers and the gateway alike. A text part is a
+    mapping (or an object) whose ``type`` is ``text`` (Chat Completions) or
+    ``input_text``/``output_text`` (Responses API) and whose ``text`` is a string;
+    images, audio and other parts carry no text.
+    """
     if isinstance(content, str):
         return content
-    if isinstance(content, list):
-        parts = [p.get("text", "") for p in content if isinstance(p, Mapping) and p.get("type") == "text"]
-        return "\n".join(str(p) for p in parts)
-    return ""
+    if not isinstance(content, list):
+        return ""
+    texts: list[str] = []
+    for part in content:
+        if isinstance(part, Mapping):
+            kind, text = part.get("type"), part.get("text")
+        else:
+            kind, text = getattr(part, "type", None), getattr(part, "text", None)
+        if kind in TEXT_PARTS and isinstance(text, str):
+            texts.append(text)
+    return "\n".join(texts)

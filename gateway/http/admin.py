@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import Response
 
+from gateway.http.deps import AdminKeys, Serving
 from gateway.protocol.errors import InvalidRequest, ModelNotFound, invalid_fields, json_response
 from gateway.state.keys import KeyRecord, new_key
-from gateway.wiring import Runtime
 
 admin_api = APIRouter()
 
@@ -31,15 +31,8 @@ class KeySpec(BaseModel):
     ttl_s: float | None = Field(None, gt=0)  # or: expires this many seconds from now
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 @admin_api.post("/admin/keys", status_code=201)
-async def create_key(request: Request) -> Response:
-    runtime = _runtime(request)
-    await runtime.auth.admin(request.headers.get("authorization"))
+async def create_key(request: Request, keys: AdminKeys, runtime: Serving) -> Response:
     try:
         spec = KeySpec.model_validate(orjson.loads(await request.body() or b"{}"))
     except orjson.JSONDecodeError:
@@ -66,22 +59,18 @@ async def create_key(request: Request) -> Response:
         expires_at=expires,
         prefix=secret[:8],
     )
-    await runtime.auth.store.create(record, secret)
+    await keys.create(record, secret)
     return json_response(201, {**record.public(), "key": secret})
 
 
 @admin_api.get("/admin/keys")
-async def list_keys(request: Request) -> Response:
-    runtime = _runtime(request)
-    await runtime.auth.admin(request.headers.get("authorization"))
-    records = await runtime.auth.store.list()
+async def list_keys(keys: AdminKeys) -> Response:
+    records = await keys.list()
     return json_response(200, {"object": "list", "data": [r.public() for r in records]})
 
 
 @admin_api.delete("/admin/keys/{key_id}")
-async def revoke_key(key_id: str, request: Request) -> Response:
-    runtime = _runtime(request)
-    await runtime.auth.admin(request.headers.get("authorization"))
-    if not await runtime.auth.store.revoke(key_id):
+async def revoke_key(key_id: str, keys: AdminKeys) -> Response:
+    if not await keys.revoke(key_id):
         raise ModelNotFound(f"no key with id {key_id!r}", param="key_id", code="key_not_found")
     return json_response(200, {"id": key_id, "object": "key", "deleted": True})

@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
+from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
 from gateway.cache.policy import CacheControl
+from gateway.http.deps import Serving
 from gateway.protocol.errors import (
     GatewayError,
     InternalError,
     InvalidRequest,
-    NotReady,
     PayloadTooLarge,
-    ShuttingDown,
     invalid_fields,
 )
 from gateway.protocol.schemas import MAX_JSON_DEPTH, ChatCompletionRequest, too_deep
-from gateway.request.admission import admit, check_limits, settle_tokens
-from gateway.request.state import RequestContext, new_request_id
-from gateway.wiring import Runtime
+from gateway.request.admission import check_limits
+from gateway.request.lifecycle import RequestLifecycle
 
 chat_api = APIRouter()
 log = logging.getLogger("triage.chat")
@@ -86,69 +84,46 @@ _OPENAPI = {
 
 
 @chat_api.post("/v1/chat/completions", openapi_extra=_OPENAPI)
-async def chat_completions(request: Request) -> Response:
-    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
-    if runtime is not None and runtime.draining:
-        raise ShuttingDown("the gateway is shutting down; retry on another replica")
-    if runtime is None or not runtime.ready:
-        raise NotReady("the gateway is not ready to serve")
-    ctx = RequestContext(
-        request_id=new_request_id(),
-        started=time.perf_counter(),
-        cache_control=CacheControl.parse(request.headers.get("cache-control")),
-        tier_header=request.headers.get("x-triage-tier"),
+async def chat_completions(request: Request, runtime: Serving) -> Response:
+    life = runtime.lifecycle(
+        CacheControl.parse(request.headers.get("cache-control")), request.headers.get("x-triage-tier")
     )
-    request.state.request_id = ctx.request_id
-    limit_headers: dict[str, str] = {}
+    request.state.request_id = life.request_id
     try:
         principal = await runtime.auth.client(request.headers.get("authorization"))
         chat, raw = _parse(await _read_body(request, runtime.settings.limits.max_body_bytes))
         check_limits(chat, runtime.settings)
-        limit_headers = await admit(principal, chat, runtime.settings, runtime.limiter, ctx)
-        ctx.stream = chat.stream
-        if runtime.settings.log_prompts:
-            ctx.prompt = _last_user_text(chat)
+        await life.admit(principal, chat)
         if chat.stream:
-            outcome = await runtime.pipeline.stream(chat, raw, ctx)
-            headers = {**outcome.headers, **limit_headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+            outcome = await life.stream_response(chat, raw)
+            assert outcome.events is not None
+            headers = {**outcome.headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+            # finished in the stream's own finally, and again (a no-op then) after the response,
+            # which also covers a client that left before the stream started
             return StreamingResponse(
-                _recorded(outcome.events, runtime, ctx), media_type="text/event-stream", headers=headers
+                _finished(outcome.events, life),
+                media_type="text/event-stream",
+                headers=headers,
+                background=BackgroundTask(life.finish, 200),
             )
-        result = await runtime.pipeline.complete(chat, raw, ctx)
+        outcome = await life.complete(chat, raw)
     except GatewayError as exc:
-        exc.headers.setdefault("x-triage-request-id", ctx.request_id)
-        exc.headers.update({k: v for k, v in limit_headers.items() if k not in exc.headers})
-        await _finish(runtime, ctx, exc.status)
+        exc.headers.update({k: v for k, v in life.headers().items() if k not in exc.headers})
+        await life.finish(exc.status)
         raise
     except Exception:
         # A defect, never client input: still release the reservations and record the request.
-        log.exception("request %s: unhandled error", ctx.request_id)
-        await _finish(runtime, ctx, 500)
+        log.exception("request %s: unhandled error", life.request_id)
+        await life.finish(500)
         error = InternalError("internal error in the gateway")
-        error.headers["x-triage-request-id"] = ctx.request_id
+        error.headers["x-triage-request-id"] = life.request_id
         raise error from None
-    await _finish(runtime, ctx, 200)
-    return Response(result.body, media_type="application/json", headers={**result.headers, **limit_headers})
+    await life.finish(200)
+    return Response(outcome.body, media_type="application/json", headers=outcome.headers)
 
 
-def _last_user_text(chat: ChatCompletionRequest) -> str:
-    for message in reversed(chat.messages):
-        if message.role == "user":
-            return message.text
-    return ""
-
-
-async def _finish(runtime: Runtime, ctx: RequestContext, status: int) -> None:
-    """Settle every budget reservation and the TPM estimate, then record; safe to repeat."""
-    try:
-        await runtime.pipeline.settle(ctx)
-        await settle_tokens(runtime.limiter, ctx)
-    finally:
-        runtime.record(ctx, status)
-
-
-async def _recorded(events: AsyncIterator[bytes], runtime: Runtime, ctx: RequestContext) -> AsyncIterator[bytes]:
-    """Pass a stream through and record it once it ended (or the client went away)."""
+async def _finished(events: AsyncIterator[bytes], life: RequestLifecycle) -> AsyncIterator[bytes]:
+    """Pass a stream through; once it ended (or the client went away), finish the request."""
     try:
         async for event in events:
             yield event
@@ -156,4 +131,4 @@ async def _recorded(events: AsyncIterator[bytes], runtime: Runtime, ctx: Request
         closer = getattr(events, "aclose", None)
         if closer is not None:
             await closer()
-        await _finish(runtime, ctx, 200)
+        await life.finish(200)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.responses import Response
 
-from gateway.protocol.errors import NotReady, ShuttingDown, json_response
+from gateway.http.deps import Serving
+from gateway.protocol.errors import json_response
 
 health_api = APIRouter()
 
@@ -16,12 +17,7 @@ async def healthz() -> Response:
 
 
 @health_api.get("/readyz")
-async def readyz(request: Request) -> Response:
-    runtime = getattr(request.app.state, "runtime", None)
-    if runtime is not None and runtime.draining:
-        raise ShuttingDown("the gateway is shutting down")
-    if runtime is None or not runtime.ready:
-        raise NotReady("the gateway is not ready: config, routers or upstream clients are not loaded")
+async def readyz(runtime: Serving) -> Response:
     redis = await runtime.redis_state()  # an active ping: readiness does not wait for a request to notice
     store = runtime.cache.store
     cache = {"backend": store.backend, "state": store.state}

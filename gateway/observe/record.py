@@ -9,59 +9,59 @@ whole frontier price as saved (under ``tier="cache"``).
 
 from __future__ import annotations
 
-import time
-
 from gateway.observe.metrics import Metrics
-from gateway.request.state import RequestContext
+from gateway.request.values import RequestRecord
 
 
-def record(metrics: Metrics, ctx: RequestContext, status: int, cache_backend: str, cache_up: bool) -> None:
-    elapsed = time.perf_counter() - ctx.started
-    stream = "true" if ctx.stream else "false"
-    tier = ctx.tier or "none"
-    metrics.requests.labels(ctx.profile, tier, f"{status // 100}xx", ctx.cache_status or "none").inc()
-    metrics.request_duration.labels(ctx.profile, stream).observe(elapsed)
+def record(metrics: Metrics, rec: RequestRecord, cache_backend: str, cache_up: bool) -> None:
+    stream = "true" if rec.stream else "false"
+    answered = rec.answered
+    tier = answered.tier if answered is not None else "none"
+    metrics.requests.labels(rec.profile, tier, f"{rec.status // 100}xx", rec.cache_status or "none").inc()
+    metrics.request_duration.labels(rec.profile, stream).observe(rec.elapsed_s)
     metrics.cache_up.labels(cache_backend).set(1 if cache_up else 0)
-    if ctx.stream and ctx.first_byte_s is not None:
-        metrics.ttft.labels(tier).observe(ctx.first_byte_s)
-        metrics.overhead.labels(stream).observe(max(ctx.first_byte_s - ctx.trace.upstream_s, 0.0))
-    elif not ctx.stream:
-        metrics.overhead.labels(stream).observe(max(elapsed - ctx.trace.upstream_s, 0.0))
-    if ctx.cache_status is not None:
-        metrics.cache_requests.labels(ctx.cache_status).inc()
-    if ctx.cache_status == "hit":
-        metrics.cache_saved.inc(ctx.saved_usd)
-        metrics.savings.labels("cache").inc(ctx.savings_usd)
+    first_byte_s = answered.first_byte_s if answered is not None else None
+    if rec.stream and first_byte_s is not None:
+        metrics.ttft.labels(tier).observe(first_byte_s)
+        metrics.overhead.labels(stream).observe(max(first_byte_s - rec.trace.upstream_s, 0.0))
+    elif not rec.stream:
+        metrics.overhead.labels(stream).observe(max(rec.elapsed_s - rec.trace.upstream_s, 0.0))
+    if rec.cache_status is not None:
+        metrics.cache_requests.labels(rec.cache_status).inc()
+    if rec.cache_status == "hit" and answered is not None:
+        metrics.cache_saved.inc(answered.saved_usd)
+        metrics.savings.labels("cache").inc(answered.savings_usd)
         return
-    _route(metrics, ctx)
-    _upstream(metrics, ctx)
+    _route(metrics, rec)
+    _upstream(metrics, rec)
 
 
-def _route(metrics: Metrics, ctx: RequestContext) -> None:
-    if ctx.score is not None:
-        metrics.router_score.labels(ctx.score.router).observe(ctx.score.value)
-        metrics.router_latency.labels(ctx.score.router).observe(ctx.score.latency_s)
-    if ctx.decision is not None:
-        metrics.decisions.labels(ctx.profile, ctx.decision.tier, ctx.decision.reason).inc()
+def _route(metrics: Metrics, rec: RequestRecord) -> None:
+    if rec.score is not None:
+        metrics.router_score.labels(rec.score.router).observe(rec.score.value)
+        metrics.router_latency.labels(rec.score.router).observe(rec.score.latency_s)
+    if rec.decision is not None:
+        metrics.decisions.labels(rec.profile, rec.decision.tier, rec.decision.reason).inc()
 
 
-def _upstream(metrics: Metrics, ctx: RequestContext) -> None:
-    trace = ctx.trace
+def _upstream(metrics: Metrics, rec: RequestRecord) -> None:
+    trace = rec.trace
     for tier, kind in trace.errors:
         metrics.upstream_errors.labels(tier, kind).inc()
     for tier, count in trace.retries_by_tier().items():
         metrics.retries.labels(tier).inc(count)
-    if ctx.tier is None or ctx.model is None:
+    answered = rec.answered
+    if answered is None:
         return
     if trace.attempts:
-        metrics.upstream_latency.labels(ctx.tier).observe(trace.upstream_s)
-    if ctx.decision is not None and ctx.tier != ctx.decision.tier:
-        metrics.fallbacks.labels(ctx.decision.tier, ctx.tier).inc()
-    if ctx.interrupted:
-        metrics.stream_interruptions.labels(ctx.tier).inc()
-    if ctx.usage is not None:
-        metrics.tokens.labels(ctx.model, "input").inc(ctx.usage.prompt_tokens)
-        metrics.tokens.labels(ctx.model, "output").inc(ctx.usage.completion_tokens)
-    if ctx.cost is not None:
-        metrics.cost.labels(ctx.tier, ctx.model).inc(ctx.cost)
-        metrics.savings.labels(ctx.tier).inc(ctx.savings_usd)
+        metrics.upstream_latency.labels(answered.tier).observe(trace.upstream_s)
+    if rec.decision is not None and answered.tier != rec.decision.tier:
+        metrics.fallbacks.labels(rec.decision.tier, answered.tier).inc()
+    if answered.interrupted:
+        metrics.stream_interruptions.labels(answered.tier).inc()
+    if answered.usage is not None:
+        metrics.tokens.labels(answered.model, "input").inc(answered.usage.prompt_tokens)
+        metrics.tokens.labels(answered.model, "output").inc(answered.usage.completion_tokens)
+    if answered.cost is not None:
+        metrics.cost.labels(answered.tier, answered.model).inc(answered.cost)
+        metrics.savings.labels(answered.tier).inc(answered.savings_usd)

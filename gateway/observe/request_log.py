@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from gateway.request.state import RequestContext
+from gateway.request.values import RequestRecord
 
 LOGGER = "triage.request"
 
@@ -33,39 +33,41 @@ def configure() -> logging.Logger:
     return logger
 
 
-def request_line(ctx: RequestContext, status: int) -> dict[str, Any]:
-    trace = ctx.trace
+def request_line(rec: RequestRecord) -> dict[str, Any]:
+    trace, answered, decision, score = rec.trace, rec.answered, rec.decision, rec.score
+    usage = answered.usage if answered is not None else None
+    first_byte_s = answered.first_byte_s if answered is not None else None
     line: dict[str, Any] = {
         "ts": round(time.time(), 3),
-        "request_id": ctx.request_id,
-        "profile": ctx.profile,
-        "tenant": ctx.namespace,
-        "status": status,
-        "stream": ctx.stream,
-        "cache": ctx.cache_status,
-        "score": round(ctx.score.value, 4) if ctx.score else None,
-        "router": ctx.score.router if ctx.score else None,
-        "tier": ctx.tier,
-        "model": ctx.model,
-        "decided_tier": ctx.decision.tier if ctx.decision else None,
-        "reason": ctx.decision.reason if ctx.decision else None,
-        "detail": ctx.decision.detail if ctx.decision else None,
+        "request_id": rec.request_id,
+        "profile": rec.profile,
+        "tenant": rec.admitted.namespace,
+        "status": rec.status,
+        "stream": rec.stream,
+        "cache": rec.cache_status,
+        "score": round(score.value, 4) if score else None,
+        "router": score.router if score else None,
+        "tier": answered.tier if answered else None,
+        "model": answered.model if answered else None,
+        "decided_tier": decision.tier if decision else None,
+        "reason": decision.reason if decision else None,
+        "detail": decision.detail if decision else None,
         "retries": trace.retries,
         "fallbacks": trace.fallbacks,
         "errors": [f"{tier}:{kind}" for tier, kind in trace.errors],
-        "latency_ms": round((time.perf_counter() - ctx.started) * 1000, 2),
-        "ttft_ms": round(ctx.first_byte_s * 1000, 2) if ctx.first_byte_s is not None else None,
+        "latency_ms": round(rec.elapsed_s * 1000, 2),
+        "ttft_ms": round(first_byte_s * 1000, 2) if first_byte_s is not None else None,
         "upstream_ms": round(trace.upstream_s * 1000, 2),
-        "prompt_tokens": ctx.usage.prompt_tokens if ctx.usage else None,
-        "completion_tokens": ctx.usage.completion_tokens if ctx.usage else None,
-        "cost_usd": ctx.cost,
-        "savings_usd": round(ctx.savings_usd, 10),
+        "prompt_tokens": usage.prompt_tokens if usage else None,
+        "completion_tokens": usage.completion_tokens if usage else None,
+        "cost_usd": answered.cost if answered else None,
+        "savings_usd": round(answered.savings_usd, 10) if answered else 0.0,
     }
-    if ctx.prompt is not None:
-        line["prompt"] = ctx.prompt[:2000]
+    if rec.prompt is not None:
+        line["prompt"] = rec.prompt[:2000]
     return line
 
 
-def log_request(logger: logging.Logger, ctx: RequestContext, status: int) -> None:
+def log_request(logger: logging.Logger, rec: RequestRecord) -> None:
     if logger.isEnabledFor(logging.INFO):
-        logger.info(orjson.dumps(request_line(ctx, status)).decode())
+        logger.info(orjson.dumps(request_line(rec)).decode())

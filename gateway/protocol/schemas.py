@@ -9,21 +9,11 @@ client's own JSON, not a re-serialisation of these models.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-
-def content_text(content: object) -> str:
-    """The text of a message's content: a string, or its text parts (dicts or models) joined by newlines."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        texts = (part.get("text") if isinstance(part, Mapping) else getattr(part, "text", None) for part in content)
-        return "\n".join(str(text) for text in texts if text)
-    return ""
-
+from routers.base import content_text
 
 MAX_JSON_DEPTH = 64  # nesting of objects and arrays in a request body
 

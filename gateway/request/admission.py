@@ -7,10 +7,12 @@ budgets that apply (global and the key's own).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gateway.protocol.errors import Forbidden, InvalidRequest, RateLimited
 from gateway.protocol.schemas import ChatCompletionRequest
 from gateway.request.auth import Principal
-from gateway.request.state import RequestContext
+from gateway.request.values import Admitted
 from gateway.settings import Settings
 from gateway.state.ratelimit import RateLimiter
 
@@ -33,43 +35,41 @@ def estimate_tokens(chat: ChatCompletionRequest, expected_output: int) -> int:
 
 
 async def admit(
-    principal: Principal, chat: ChatCompletionRequest, settings: Settings, limiter: RateLimiter, ctx: RequestContext
-) -> dict[str, str]:
-    """Apply the key's permissions, rate limits and budgets; return the rate-limit headers."""
-    ctx.namespace = principal.namespace
+    principal: Principal, chat: ChatCompletionRequest, settings: Settings, limiter: RateLimiter
+) -> Admitted:
+    """Apply the key's permissions, rate limits and budgets; what applies to the request."""
+    budgets: list[tuple[str, float]] = []
     if settings.budget.limit_usd is not None:
-        ctx.budgets.append(("global", settings.budget.limit_usd))
+        budgets.append(("global", settings.budget.limit_usd))
     key = principal.key
     if key is None:
-        return {}
-    ctx.key_id = key.id
+        return Admitted(principal.namespace, budgets=tuple(budgets))
     if key.profiles is not None and chat.model in settings.profiles and chat.model not in key.profiles:
         raise Forbidden(f"this API key may not use model '{chat.model}'", param="model", code="model_not_allowed")
+    allowed = None
     if key.tiers is not None:
         if chat.model in settings.tiers and chat.model not in key.tiers:
             raise Forbidden(f"this API key may not use tier '{chat.model}'", param="model", code="tier_not_allowed")
-        ctx.allowed_tiers = frozenset(key.tiers)
+        allowed = frozenset(key.tiers)
     if key.budget_usd is not None:
-        ctx.budgets.append((f"key:{key.id}", key.budget_usd))
+        budgets.append((f"key:{key.id}", key.budget_usd))
+    admitted = Admitted(principal.namespace, key.id, allowed, tuple(budgets))
     if not key.rpm and not key.tpm:
-        return {}
-    ctx.admitted_tokens = estimate_tokens(chat, settings.budget.expected_output_tokens)
-    verdict = await limiter.admit(key.id, key.rpm, key.tpm, ctx.admitted_tokens)
+        return admitted
+    tokens = estimate_tokens(chat, settings.budget.expected_output_tokens)
+    verdict = await limiter.admit(key.id, key.rpm, key.tpm, tokens)
     if not verdict.allowed:
-        ctx.admitted_tokens = 0
         error = RateLimited(
             f"rate limit reached: {verdict.limited_by} per minute for this key; retry after "
             f"{verdict.headers()['Retry-After']} s"
         )
         error.headers.update(verdict.headers())
         raise error
-    return verdict.headers()
+    return replace(admitted, tokens=tokens, headers=verdict.headers())
 
 
-async def settle_tokens(limiter: RateLimiter, ctx: RequestContext) -> None:
-    """Correct the TPM estimate by the tokens actually used."""
-    if ctx.key_id is None or not ctx.admitted_tokens:
+async def settle_tokens(limiter: RateLimiter, admitted: Admitted, used: int) -> None:
+    """Correct the TPM estimate counted at admission by the tokens actually used."""
+    if admitted.key_id is None or not admitted.tokens:
         return
-    used = ctx.usage.prompt_tokens + ctx.usage.completion_tokens if ctx.usage and ctx.cache_status != "hit" else 0
-    await limiter.correct(ctx.key_id, used - ctx.admitted_tokens)
-    ctx.admitted_tokens = 0
+    await limiter.correct(admitted.key_id, used - admitted.tokens)

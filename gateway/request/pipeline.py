@@ -1,45 +1,36 @@
-"""The request path: cache lookup, then router, then policy, then upstream, then cache store.
+"""The steps of the request path: lookup, route, call, account, settle — each returns a value.
 
-No HTTP here: handlers in ``gateway.http`` parse and serialise; this module works on
-a validated request and the client's raw JSON payload.
+No HTTP here, and no lifecycle: ``gateway.request.lifecycle`` sequences these steps
+for one request and owns its settlement. Every step reads the validated request and
+the client's raw JSON payload and returns a frozen value (``gateway.request.values``).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-import orjson
-
-from gateway.cache.entry import CacheEntry, StreamAssembler, replay_events
-from gateway.cache.policy import CachePlan, ResponseCache
-from gateway.protocol.errors import (
-    GatewayError,
-    InvalidRequest,
-    ModelNotFound,
-    Scrubber,
-    error_body,
-    from_policy,
-    from_upstream,
-)
+from gateway.cache.entry import CacheEntry
+from gateway.cache.policy import CacheControl, CachePlan, ResponseCache
+from gateway.protocol.errors import GatewayError, InvalidRequest, ModelNotFound, Scrubber, from_policy, from_upstream
 from gateway.protocol.schemas import ChatCompletionRequest
 from gateway.request.cost import Usage, cost_usd
 from gateway.request.route_inputs import request_facts
-from gateway.request.state import RequestContext
 from gateway.request.tokens import TokenCounter
+from gateway.request.values import Admitted, Answered, Looked, Routed
+from gateway.settings import Price
 from gateway.state.breakers import Breakers
 from gateway.state.budgets import BudgetStore
-from gateway.upstream.base import Chunk, Target, UpstreamError
-from gateway.upstream.caller import StreamStart, UpstreamCaller
+from gateway.upstream.base import Completion, Target, UpstreamError
+from gateway.upstream.caller import CallTrace, StreamStart, UpstreamCaller
 from policies.decide import decide
-from policies.types import BudgetExceeded, NoEligibleRoute, ProfileView, RouteDecision, RouteInputs, TierView
+from policies.types import BudgetExceeded, NoEligibleRoute, ProfileView, RouteInputs, TierView
 from routers.base import Router
 
 log = logging.getLogger("triage.pipeline")
-DONE = b"data: [DONE]\n\n"
 GLOBAL_BUDGET = "global"
 
 
@@ -51,20 +42,8 @@ class ProfileRoute:
     router: Router
 
 
-@dataclass(frozen=True, slots=True)
-class CompletionOutcome:
-    body: bytes
-    headers: dict[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class StreamOutcome:
-    headers: dict[str, str]
-    events: AsyncIterator[bytes]
-
-
 class Pipeline:
-    """Looks up, resolves, scores, decides, calls and stores; built once in ``lifespan``."""
+    """The request path's steps and the services they use; built once in ``lifespan``."""
 
     def __init__(
         self,
@@ -90,19 +69,42 @@ class Pipeline:
         self.tiers = {name: _tier_view(target) for name, target in caller.targets.items()}
         self.smallest_window = min(t.context_window for t in self.tiers.values())
 
-    def check_model(self, model: str, ctx: RequestContext) -> None:
-        """Reject an unknown model; note the profile label and the counterfactual frontier price."""
+    def _frontier_price(self, model: str) -> Price:
+        """The counterfactual's prices; an unknown model is a 404."""
         if model in self.profiles:
-            frontier = self.profiles[model].view.frontier_tier
-        elif model in self.tiers:
-            frontier = "frontier"
-        else:
-            known = ", ".join([*self.profiles, *self.tiers])
-            raise ModelNotFound(f"The model '{model}' does not exist; known models: {known}", param="model")
-        ctx.profile = model
-        ctx.frontier_price = self.caller.targets[frontier].price
+            return self.caller.targets[self.profiles[model].view.frontier_tier].price
+        if model in self.tiers:
+            return self.caller.targets["frontier"].price
+        known = ", ".join([*self.profiles, *self.tiers])
+        raise ModelNotFound(f"The model '{model}' does not exist; known models: {known}", param="model")
 
-    async def route(self, request: ChatCompletionRequest, raw: Mapping[str, Any], ctx: RequestContext) -> RouteDecision:
+    async def lookup(
+        self, request: ChatCompletionRequest, raw: Mapping[str, Any], namespace: str, control: CacheControl
+    ) -> Looked:
+        """Resolve the model and consult the cache."""
+        frontier_price = self._frontier_price(request.model)
+        plan = self.cache.plan(request, raw, namespace, control)
+        entry, status = await self.cache.lookup(plan)
+        return Looked(request.model, frontier_price, plan, status, entry)
+
+    def from_cache(self, looked: Looked, entry: CacheEntry) -> Answered:
+        """A cache hit: the original tier and model, nothing spent, the whole frontier price saved."""
+        usage = Usage.from_body(entry.body.get("usage"))
+        savings = cost_usd(looked.frontier_price, usage) if usage is not None else 0.0
+        return Answered(entry.tier, entry.model, usage, 0.0, savings_usd=savings, saved_usd=entry.cost_usd)
+
+    def _pin(self, request: ChatCompletionRequest, tier_header: str | None) -> str | None:
+        if request.model in self.tiers:
+            return request.model
+        if tier_header is not None and request.model in self.header_pins:
+            if tier_header not in self.tiers:
+                raise InvalidRequest(f"x-triage-tier: no tier named {tier_header!r}", param="x-triage-tier")
+            return tier_header
+        return None
+
+    async def route(
+        self, request: ChatCompletionRequest, raw: Mapping[str, Any], admitted: Admitted, tier_header: str | None
+    ) -> Routed:
         """Score (for a profile), gather the state snapshots, decide, and reserve budget.
 
         Routers and token counts read the client's own message dicts (``raw``), already
@@ -110,58 +112,55 @@ class Pipeline:
         """
         now = time.time()
         messages: list[Mapping[str, Any]] = raw["messages"]
-        pinned = request.model if request.model in self.tiers else None
-        if pinned is None and ctx.tier_header is not None and request.model in self.header_pins:
-            if ctx.tier_header not in self.tiers:
-                raise InvalidRequest(f"x-triage-tier: no tier named {ctx.tier_header!r}", param="x-triage-tier")
-            pinned = ctx.tier_header
+        pinned = self._pin(request, tier_header)
         profile = self.profiles.get(request.model)
-        if pinned is None and profile is not None:
-            ctx.score = await profile.router.score(messages)
+        score = await profile.router.score(messages) if pinned is None and profile is not None else None
         expected = self.budgets.settings.expected_output_tokens
         inputs = RouteInputs(
             pinned_tier=pinned,
             profile=profile.view if profile is not None else None,
-            score=ctx.score.value if ctx.score is not None else None,
+            score=score.value if score is not None else None,
             facts=request_facts(request, messages, self.counter, self.smallest_window, expected),
             health=self.breakers.health(now),
-            allowed_tiers=ctx.allowed_tiers,
+            allowed_tiers=admitted.allowed_tiers,
         )
         for attempt in range(2):
-            snapshots = [await self.budgets.snapshot(scope, now, limit) for scope, limit in ctx.budgets]
+            snapshots = [await self.budgets.snapshot(scope, now, limit) for scope, limit in admitted.budgets]
             inputs = replace(inputs, budgets=tuple(snapshots))
             try:
-                ctx.decision = decide(inputs, self.tiers)
+                decision = decide(inputs, self.tiers)
             except NoEligibleRoute as exc:
                 raise from_policy(exc) from None
-            if not ctx.budgets or await self._reserve(ctx, ctx.decision, inputs, now):
-                return ctx.decision
-            log.info("request %s: budget reservation lost a race (attempt %d); deciding again", ctx.request_id, attempt)
-        scopes = ", ".join(scope for scope, _ in ctx.budgets)
+            estimate = self.tiers[decision.tier].estimate_usd(
+                inputs.facts.prompt_tokens, inputs.facts.estimate_output_tokens
+            )
+            reservations = await self._reserve(admitted.budgets, estimate, now)
+            if reservations is not None:
+                return Routed(decision, score, reservations)
+            log.info("budget reservation lost a race (attempt %d); deciding again", attempt)
+        scopes = ", ".join(scope for scope, _ in admitted.budgets)
         raise from_policy(BudgetExceeded(f"budget {scopes} exhausted: this request would overspend it"))
 
-    async def _reserve(self, ctx: RequestContext, decision: RouteDecision, inputs: RouteInputs, now: float) -> bool:
+    async def _reserve(
+        self, budgets: tuple[tuple[str, float], ...], estimate: float, now: float
+    ) -> tuple[tuple[str, float], ...] | None:
         """Reserve the estimate in every budget that applies; all or nothing."""
-        tier = self.tiers[decision.tier]
-        estimate = tier.estimate_usd(inputs.facts.prompt_tokens, inputs.facts.estimate_output_tokens)
-        for scope, limit in ctx.budgets:
+        reserved: list[tuple[str, float]] = []
+        for scope, limit in budgets:
             reservation = await self.budgets.reserve(scope, estimate, now, limit)
             if reservation is None:
-                await self.settle(ctx)  # refund the scopes reserved so far
-                return False
-            ctx.reservations.append(reservation)
-        return True
+                await self.settle(tuple(reserved), None)  # refund the scopes reserved so far
+                return None
+            reserved.append(reservation)
+        return tuple(reserved)
 
-    async def settle(self, ctx: RequestContext) -> None:
-        """Replace the budget reservations by what the request actually cost (0 if it failed).
-
-        Idempotent: the reservations are taken off the context before they are settled.
-        """
-        reservations, ctx.reservations = ctx.reservations, []
+    async def settle(self, reservations: tuple[tuple[str, float], ...], cost: float | None) -> None:
+        """Replace the budget reservations by what the request actually cost (0 if it failed)."""
         for key, reserved in reservations:
-            await self.budgets.settle(key, (ctx.cost or 0.0) - reserved)
+            await self.budgets.settle(key, (cost or 0.0) - reserved)
 
-    def _payload(self, raw: Mapping[str, Any], stream: bool) -> dict[str, Any]:
+    def payload(self, raw: Mapping[str, Any], stream: bool) -> dict[str, Any]:
+        """The client's body for the upstream (model excluded); streams always ask for usage."""
         payload = {k: v for k, v in raw.items() if k != "model"}
         if stream:
             options = dict(payload.get("stream_options") or {})
@@ -169,131 +168,43 @@ class Pipeline:
             payload["stream_options"] = options
         return payload
 
-    def _account(self, ctx: RequestContext, usage: Usage | None) -> None:
-        """Cost and savings of what was produced; savings never go below 0 (a counter)."""
-        ctx.usage = usage
-        if usage is not None and ctx.target is not None:
-            ctx.cost = cost_usd(ctx.target.price, usage)
-            if ctx.frontier_price is not None:
-                ctx.savings_usd = max(cost_usd(ctx.frontier_price, usage) - ctx.cost, 0.0)
+    async def call(self, routed: Routed, raw: Mapping[str, Any], trace: CallTrace) -> tuple[Target, Completion]:
+        deadline = time.monotonic() + self.deadline_s
+        return await self.caller.complete(routed.decision.chain, self.payload(raw, False), deadline, trace)
 
-    def _usage(self, raw: Mapping[str, Any], reported: object, produced: str) -> Usage:
+    async def open_stream(self, routed: Routed, raw: Mapping[str, Any], trace: CallTrace) -> StreamStart:
+        deadline = time.monotonic() + self.deadline_s
+        return await self.caller.open_stream(routed.decision.chain, self.payload(raw, True), deadline, trace)
+
+    def answered(self, target: Target, looked: Looked, usage: Usage | None, **stream: Any) -> Answered:
+        """Cost and savings of what was produced; savings never go below 0 (a counter)."""
+        if usage is None:
+            return Answered(target.name, target.tier.model, None, None, **stream)
+        cost = cost_usd(target.price, usage)
+        savings = max(cost_usd(looked.frontier_price, usage) - cost, 0.0)
+        return Answered(target.name, target.tier.model, usage, cost, savings_usd=savings, **stream)
+
+    def usage(self, raw: Mapping[str, Any], reported: object, produced: str) -> Usage:
         """The upstream's usage, else tiktoken's count of the prompt and what was produced."""
         usage = Usage.from_body(reported)
         if usage is None:
             usage = self.counter.usage(raw["messages"], produced)
         return usage
 
-    async def _lookup(
-        self, request: ChatCompletionRequest, raw: Mapping[str, Any], ctx: RequestContext
-    ) -> tuple[CachePlan, CacheEntry | None]:
-        self.check_model(request.model, ctx)
-        plan = self.cache.plan(request, raw, ctx.namespace, ctx.cache_control)
-        entry, ctx.cache_status = await self.cache.lookup(plan)
-        if entry is not None:
-            ctx.tier, ctx.model, ctx.cost, ctx.saved_usd = entry.tier, entry.model, 0.0, entry.cost_usd
-            ctx.usage = Usage.from_body(entry.body.get("usage"))
-            if ctx.usage is not None and ctx.frontier_price is not None:
-                ctx.savings_usd = cost_usd(ctx.frontier_price, ctx.usage)
-        return plan, entry
+    async def save(self, plan: CachePlan, body: dict[str, Any], answered: Answered) -> None:
+        await self.cache.save(plan, body, answered.tier, answered.model, answered.cost)
 
-    async def complete(
-        self, request: ChatCompletionRequest, raw: Mapping[str, Any], ctx: RequestContext
-    ) -> CompletionOutcome:
-        plan, entry = await self._lookup(request, raw, ctx)
-        if entry is not None:
-            return CompletionOutcome(orjson.dumps(entry.body), ctx.headers())
-        decision = await self.route(request, raw, ctx)
-        deadline = time.monotonic() + self.deadline_s
-        payload = self._payload(raw, stream=False)
-        try:
-            target, completion = await self.caller.complete(decision.chain, payload, deadline, ctx.trace)
-        except UpstreamError as exc:
-            await self.settle(ctx)
-            raise self._failed(exc, ctx) from None
-        ctx.answered_by(target)
-        self._account(ctx, self._usage(raw, completion.data.get("usage"), _completion_text(completion.data)))
-        await self.settle(ctx)
-        await self.cache.save(plan, completion.data, target.name, target.tier.model, ctx.cost)
-        body = completion.raw if completion.raw is not None else orjson.dumps(completion.data)
-        return CompletionOutcome(body, ctx.headers())
-
-    async def stream(
-        self, request: ChatCompletionRequest, raw: Mapping[str, Any], ctx: RequestContext
-    ) -> StreamOutcome:
-        plan, entry = await self._lookup(request, raw, ctx)
-        if entry is not None:
-            return StreamOutcome(ctx.headers(), _replay(entry, request.include_usage))
-        decision = await self.route(request, raw, ctx)
-        deadline = time.monotonic() + self.deadline_s
-        try:
-            start = await self.caller.open_stream(decision.chain, self._payload(raw, True), deadline, ctx.trace)
-        except UpstreamError as exc:
-            await self.settle(ctx)
-            raise self._failed(exc, ctx) from None
-        ctx.answered_by(start.target)
-        return StreamOutcome(ctx.headers(), self._events(start, request, raw, ctx, plan))
-
-    def _failed(self, exc: UpstreamError, ctx: RequestContext) -> GatewayError:
+    def failed(self, exc: UpstreamError, trace: CallTrace, request_id: str) -> GatewayError:
+        """The client's error for an upstream failure (scrubbed), logged once."""
         error = from_upstream(exc, self.scrub)
-        error.headers = ctx.headers()
         log.warning(
             "request %s failed after %d attempt(s) on %s: %s",
-            ctx.request_id,
-            ctx.trace.attempts,
-            ",".join(ctx.trace.tiers),
+            request_id,
+            trace.attempts,
+            ",".join(trace.tiers),
             error.message,
         )
         return error
-
-    async def _events(
-        self,
-        start: StreamStart,
-        request: ChatCompletionRequest,
-        raw: Mapping[str, Any],
-        ctx: RequestContext,
-        plan: CachePlan,
-    ) -> AsyncIterator[bytes]:
-        """The SSE bytes for the client: the upstream's events, then ``[DONE]``.
-
-        A failure after the first byte cannot change the status any more: it becomes
-        an error event, then ``[DONE]``, and the stream closes. Usage comes from the
-        upstream's usage chunk; a stream cut before it is charged for what was produced
-        (counted with tiktoken). Only a stream that completed is stored in the cache.
-        """
-        assembler = StreamAssembler()
-        reported: object = None
-        try:
-            chunk: Chunk | None = start.first
-            while chunk is not None:
-                if chunk.data.get("usage"):
-                    reported = chunk.data["usage"]
-                assembler.feed(chunk.data)
-                usage_only = not chunk.data.get("choices") and chunk.data.get("usage")
-                if request.include_usage or not usage_only:
-                    if ctx.first_byte_s is None:
-                        ctx.first_byte_s = time.perf_counter() - ctx.started
-                    yield b"data: " + chunk.raw + b"\n\n"
-                chunk = await anext(start.rest, None)
-            self._account(ctx, self._usage(raw, reported, assembler.text()))
-            whole = assembler.completion() if plan.store else None
-            if whole is not None:
-                await self.cache.save(plan, whole, start.target.name, start.target.tier.model, ctx.cost)
-            yield DONE
-        except UpstreamError as exc:
-            ctx.interrupted = True
-            message = self.scrub(exc.message)
-            log.warning("request %s: stream broke after it started: %s", ctx.request_id, message)
-            body = error_body(f"upstream stream failed: {message}", "upstream_error", None, "stream_interrupted")
-            yield b"data: " + orjson.dumps(body) + b"\n\n"
-            yield DONE
-        finally:
-            if ctx.usage is None:
-                self._account(ctx, self._usage(raw, reported, assembler.text()))
-            await self.settle(ctx)
-            closer = getattr(start.rest, "aclose", None)
-            if closer is not None:
-                await closer()
 
 
 def _tier_view(target: Target) -> TierView:
@@ -309,7 +220,8 @@ def _tier_view(target: Target) -> TierView:
     )
 
 
-def _completion_text(body: Mapping[str, Any]) -> str:
+def completion_text(body: Mapping[str, Any]) -> str:
+    """The text a completion produced (content and tool calls), for counting its tokens."""
     parts: list[str] = []
     for choice in body.get("choices") or ():
         message = choice.get("message") or {}
@@ -318,9 +230,3 @@ def _completion_text(body: Mapping[str, Any]) -> str:
             function = call.get("function") or {}
             parts.append(str(function.get("name", "")) + str(function.get("arguments", "")))
     return "".join(parts)
-
-
-async def _replay(entry: CacheEntry, include_usage: bool) -> AsyncIterator[bytes]:
-    for event in replay_events(entry.body, include_usage):
-        yield event
-    yield DONE

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gateway.protocol.schemas import ChatCompletionRequest, content_text
+from gateway.protocol.schemas import ChatCompletionRequest
 from gateway.request.tokens import PER_MESSAGE_TOKENS, REPLY_PRIMING_TOKENS, TokenCounter
 from policies.types import RequestFacts
+from routers.base import content_text
 
 IMAGE_PARTS = frozenset({"image_url", "input_image", "image"})
 

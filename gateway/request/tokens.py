@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from gateway.protocol.schemas import content_text
 from gateway.request.cost import Usage
+from routers.base import content_text
 
 PER_MESSAGE_TOKENS = 3  # OpenAI's chat framing: role and separators per message
 REPLY_PRIMING_TOKENS = 3

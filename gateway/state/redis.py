@@ -3,8 +3,9 @@
 Every Redis-backed store (response cache, budgets, rate limits, API keys, breakers)
 makes its calls through one guard, which gives each call the same treatment:
 
-- a per-call timeout (``redis.op_timeout_ms``), waiting for a pooled connection included
-  (the pool blocks up to that timeout instead of failing when all connections are busy);
+- a per-call timeout: ``redis.op_timeout_ms`` for the command and for waiting on a pooled
+  connection (the pool blocks instead of failing when all connections are busy), plus
+  ``redis.connect_timeout_ms`` when a new connection must be made;
 - after a failure, Redis is skipped for ``redis.retry_interval_s`` (``down_until``), then
   the next call probes it again; the pool reconnects by itself;
 - at most one warning per store per ``redis.warn_interval_s``;
@@ -67,7 +68,8 @@ class RedisGuard:
         self.client: Any = client
         self._settings = settings
         self._clock = clock
-        self._timeout_s = settings.op_timeout_ms / 1000
+        # one call: a free pooled connection (or a new one: connect timeout), then the command
+        self._timeout_s = (settings.op_timeout_ms + settings.connect_timeout_ms) / 1000
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError, TimeoutError)
         self._down_until = float("-inf")
         self._last_warning: dict[str, float] = {}

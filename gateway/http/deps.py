@@ -1,0 +1,45 @@
+"""FastAPI dependencies: what a handler may ask for, with readiness checked for every API route.
+
+``Serving`` is the runtime while the gateway serves: it raises 503 ``not_ready`` before
+start-up finished and 503 ``shutting_down`` while draining, for every route that uses
+it (chat, models, admin). ``Caller`` authenticates a ``/v1/*`` request; ``AdminKeys``
+checks the master key and hands out the key store.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from gateway.protocol.errors import NotReady, ShuttingDown
+from gateway.request.auth import Principal
+from gateway.state.keys import KeyStore
+from gateway.wiring import Runtime
+
+
+def serving_runtime(request: Request) -> Runtime:
+    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    if runtime is not None and runtime.draining:
+        raise ShuttingDown("the gateway is shutting down; retry on another replica")
+    if runtime is None or not runtime.ready:
+        raise NotReady("the gateway is not ready to serve")
+    return runtime
+
+
+Serving = Annotated[Runtime, Depends(serving_runtime)]
+
+
+async def caller(request: Request, runtime: Serving) -> Principal:
+    return await runtime.auth.client(request.headers.get("authorization"))
+
+
+Caller = Annotated[Principal, Depends(caller)]
+
+
+async def admin_keys(request: Request, runtime: Serving) -> KeyStore:
+    await runtime.auth.admin(request.headers.get("authorization"))
+    return runtime.auth.store
+
+
+AdminKeys = Annotated[KeyStore, Depends(admin_keys)]

@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from policies.health import BreakerConfig
+from policies.types import Capability
 
 REQUIRED_TIERS = ("cheap", "frontier")
 DEMO_CONFIG = Path(__file__).resolve().parent / "config" / "demo.yaml"
@@ -54,7 +57,7 @@ class Tier(_Frozen):
     max_retries: int = Field(2, ge=0, le=10)
     fallbacks: tuple[str, ...] | None = None
     extra_headers: dict[str, str] = Field(default_factory=dict)
-    capabilities: frozenset[Literal["tools", "images", "json_schema"]] = frozenset({"tools", "images", "json_schema"})
+    capabilities: frozenset[Capability] = frozenset(get_args(Capability))
     retry_budget_ratio: float = Field(0.5, ge=0.0, le=10.0)  # retries allowed per request, on average, per tier
     # body fields beyond OpenAI's parameters that the litellm transport passes on (e.g. top_k);
     # litellm call options are refused when the runtime is built (gateway.upstream.params)
@@ -146,6 +149,11 @@ class BreakerSettings(_Frozen):
     window_s: float = Field(30.0, gt=0)
     cooldown_s: float = Field(10.0, gt=0)  # open this long, then one half-open probe at a time
     sync_interval_s: float = Field(0.5, gt=0)  # how often a replica reads the others' breaker states
+
+    @property
+    def config(self) -> BreakerConfig:
+        """The policy's view of these settings (one place maps one to the other)."""
+        return BreakerConfig(self.failure_threshold, self.error_rate, self.min_calls, self.window_s, self.cooldown_s)
 
 
 class BudgetSettings(_Frozen):

@@ -33,7 +33,6 @@ from gateway.state.redis import RedisGuard, build_guard
 from gateway.upstream.base import Target, Transport
 from gateway.upstream.caller import UpstreamCaller
 from gateway.upstream.params import is_call_option
-from policies.health import BreakerConfig
 from policies.types import ProfileView
 from routers.base import Router
 from routers.registry import UnknownRouter, build_router
@@ -191,10 +190,7 @@ def build_runtime(
     scrub = Scrubber(t.api_key for t in targets.values() if t.api_key)
     redis = build_guard(settings.redis)
     cache = ResponseCache(build_cache(settings.cache, redis), settings.cache, settings.profiles)
-    b = settings.breaker
-    breakers = Breakers(
-        targets, BreakerConfig(b.failure_threshold, b.error_rate, b.min_calls, b.window_s, b.cooldown_s), redis
-    )
+    breakers = Breakers(targets, settings.breaker.config, redis)
     budgets = BudgetStore(settings.budget, redis)
     caller = UpstreamCaller(targets, transports, observer=breakers.record)
     from gateway.request.tokens import TokenCounter

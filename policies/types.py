@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from routers.calibration import Calibration
 
 BreakerState = Literal["closed", "open", "half_open"]
 Capability = Literal["tools", "images", "json_schema"]
-ALL_CAPABILITIES: frozenset[str] = frozenset({"tools", "images", "json_schema"})
+ALL_CAPABILITIES: frozenset[str] = frozenset(get_args(Capability))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +55,7 @@ class RequestFacts:
     max_output_tokens: int = 0  # the request's max tokens (0 when it sets none): what the context must hold
     expected_output_tokens: int = 256  # the output a budget estimate assumes when the request sets no max tokens
     features: frozenset[str] = frozenset()
+    choices: int = 1  # ``n``: every choice produces its own output
 
     @property
     def context_tokens(self) -> int:
@@ -62,7 +63,8 @@ class RequestFacts:
 
     @property
     def estimate_output_tokens(self) -> int:
-        return self.max_output_tokens or self.expected_output_tokens
+        """The output a cost estimate assumes: max tokens (or the expected output) per choice."""
+        return (self.max_output_tokens or self.expected_output_tokens) * self.choices
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Literal, Protocol
 
 from gateway.settings import CacheSettings
@@ -41,7 +42,8 @@ class MemoryCache:
     backend = "memory"
     state: CacheState = "ok"
 
-    def __init__(self, max_bytes: int, max_entries: int) -> None:
+    def __init__(self, max_bytes: int, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._bytes = 0
         self.max_bytes = max_bytes
@@ -59,7 +61,7 @@ class MemoryCache:
         if entry is None:
             return None
         expires, value = entry
-        if expires <= time.monotonic():
+        if expires <= self._clock():
             self._remove(key)
             return None
         self._entries.move_to_end(key)
@@ -70,7 +72,7 @@ class MemoryCache:
             return False
         if key in self._entries:
             self._remove(key)
-        self._entries[key] = (time.monotonic() + ttl_s, value)
+        self._entries[key] = (self._clock() + ttl_s, value)
         self._bytes += len(value)
         while self._bytes > self.max_bytes or len(self._entries) > self.max_entries:
             oldest = next(iter(self._entries))

@@ -93,7 +93,7 @@ async def chat_completions(request: Request, runtime: Serving) -> Response:
         principal = await runtime.auth.client(request.headers.get("authorization"))
         chat, raw = _parse(await _read_body(request, runtime.settings.limits.max_body_bytes))
         check_limits(chat, runtime.settings)
-        await life.admit(principal, chat)
+        await life.admit(principal, chat, raw)
         if chat.stream:
             outcome = await life.stream_response(chat, raw)
             assert outcome.events is not None

@@ -7,11 +7,14 @@ budgets that apply (global and the key's own).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from gateway.protocol.errors import Forbidden, InvalidRequest, RateLimited
 from gateway.protocol.schemas import ChatCompletionRequest
 from gateway.request.auth import Principal
+from gateway.request.tokens import estimate_prompt_tokens, output_tokens
 from gateway.request.values import Admitted
 from gateway.settings import Settings
 from gateway.state.ratelimit import RateLimiter
@@ -28,14 +31,12 @@ def check_limits(chat: ChatCompletionRequest, settings: Settings) -> None:
             )
 
 
-def estimate_tokens(chat: ChatCompletionRequest, expected_output: int) -> int:
-    """A cheap admission estimate: text bytes / 4 plus the requested (or expected) output."""
-    text = sum(len(message.text) for message in chat.messages)
-    return text // 4 + (chat.max_completion_tokens or chat.max_tokens or expected_output)
-
-
 async def admit(
-    principal: Principal, chat: ChatCompletionRequest, settings: Settings, limiter: RateLimiter
+    principal: Principal,
+    chat: ChatCompletionRequest,
+    messages: Sequence[Mapping[str, Any]],
+    settings: Settings,
+    limiter: RateLimiter,
 ) -> Admitted:
     """Apply the key's permissions, rate limits and budgets; what applies to the request."""
     budgets: list[tuple[str, float]] = []
@@ -56,7 +57,10 @@ async def admit(
     admitted = Admitted(principal.namespace, key.id, allowed, tuple(budgets))
     if not key.rpm and not key.tpm:
         return admitted
-    tokens = estimate_tokens(chat, settings.budget.expected_output_tokens)
+    max_tokens = chat.max_completion_tokens or chat.max_tokens
+    tokens = estimate_prompt_tokens(messages) + output_tokens(
+        max_tokens, settings.budget.expected_output_tokens, chat.n
+    )
     verdict = await limiter.admit(key.id, key.rpm, key.tpm, tokens)
     if not verdict.allowed:
         error = RateLimited(

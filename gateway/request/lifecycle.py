@@ -72,11 +72,11 @@ class RequestLifecycle:
         self._relay: StreamRelay | None = None
         self._finishing: asyncio.Future[None] | None = None
 
-    async def admit(self, principal: Principal, chat: ChatCompletionRequest) -> None:
+    async def admit(self, principal: Principal, chat: ChatCompletionRequest, raw: Mapping[str, Any]) -> None:
         self.stream = chat.stream
         if self._settings.log_prompts:
             self.prompt = _last_user_text(chat)
-        self.admitted = await admit(principal, chat, self._settings, self._limiter)
+        self.admitted = await admit(principal, chat, raw["messages"], self._settings, self._limiter)
 
     async def _prefix(self, chat: ChatCompletionRequest, raw: Mapping[str, Any]) -> Looked:
         """Look up the cache and, on a miss, route (reserving budget)."""

@@ -6,9 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gateway.protocol.schemas import ChatCompletionRequest
-from gateway.request.tokens import PER_MESSAGE_TOKENS, REPLY_PRIMING_TOKENS, TokenCounter
+from gateway.request.tokens import TokenCounter, estimate_prompt_tokens, prompt_bytes
 from policies.types import RequestFacts
-from routers.base import content_text
 
 IMAGE_PARTS = frozenset({"image_url", "input_image", "image"})
 
@@ -26,14 +25,6 @@ def features(request: ChatCompletionRequest) -> frozenset[str]:
     return frozenset(used)
 
 
-def _text_bytes(messages: Sequence[Mapping[str, Any]]) -> int:
-    total = REPLY_PRIMING_TOKENS
-    for message in messages:
-        total += len(content_text(message.get("content")).encode())
-        total += PER_MESSAGE_TOKENS + len(str(message.get("tool_calls") or "").encode())
-    return total
-
-
 def request_facts(
     request: ChatCompletionRequest,
     messages: Sequence[Mapping[str, Any]],
@@ -48,9 +39,8 @@ def request_facts(
     enough (it only feeds budget estimates), and the hot path skips tokenising.
     """
     max_output = request.max_completion_tokens or request.max_tokens or 0
-    upper_bound = _text_bytes(messages)
-    if upper_bound + max_output <= smallest_window:
-        prompt_tokens = max(upper_bound // 4, 1)
+    if prompt_bytes(messages) + max_output <= smallest_window:
+        prompt_tokens = estimate_prompt_tokens(messages)
     else:
         prompt_tokens = counter.prompt_tokens(messages)
-    return RequestFacts(prompt_tokens, max_output, expected_output, features(request))
+    return RequestFacts(prompt_tokens, max_output, expected_output, features(request), request.n or 1)

@@ -31,6 +31,25 @@ def use_bundled_encodings() -> None:
         os.environ["TIKTOKEN_CACHE_DIR"] = str(Path(spec.origin).parent / "litellm_core_utils" / "tokenizers")
 
 
+def prompt_bytes(messages: Iterable[Mapping[str, Any]]) -> int:
+    """An upper bound on a prompt's tokens (a token is at least one byte), framing included."""
+    total = REPLY_PRIMING_TOKENS
+    for message in messages:
+        total += len(content_text(message.get("content")).encode())
+        total += PER_MESSAGE_TOKENS + len(str(message.get("tool_calls") or "").encode())
+    return total
+
+
+def estimate_prompt_tokens(messages: Iterable[Mapping[str, Any]]) -> int:
+    """The cheap estimate used where tiktoken is not worth it: UTF-8 bytes / 4."""
+    return max(prompt_bytes(messages) // 4, 1)
+
+
+def output_tokens(max_tokens: int | None, expected: int, choices: int | None) -> int:
+    """The output an estimate assumes: max tokens (or the expected output), times ``n``."""
+    return (max_tokens or expected) * (choices or 1)
+
+
 class TokenCounter:
     def __init__(self, encoding: str = "cl100k_base") -> None:
         use_bundled_encodings()

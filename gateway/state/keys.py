@@ -73,8 +73,11 @@ def new_key() -> tuple[str, str]:
 class KeyStore:
     """Creates, looks up, lists and revokes keys; Redis-backed when a client is given."""
 
-    def __init__(self, guard: RedisGuard | None, verified_cache_s: float) -> None:
+    def __init__(
+        self, guard: RedisGuard | None, verified_cache_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._guard = guard
+        self._clock = clock
         self._verified_cache_s = verified_cache_s
         self._memory: dict[str, KeyRecord] = {}  # hash -> record (no Redis)
         self._verified: dict[str, tuple[KeyRecord, float]] = {}  # hash -> (record, when verified)
@@ -112,14 +115,14 @@ class KeyStore:
             raw = await self._call(lambda: client.get(f"{PREFIX}:hash:{digest}"))
         except KeyStoreUnavailable:
             cached = self._verified.get(digest)
-            if cached is not None and time.monotonic() - cached[1] <= self._verified_cache_s:
+            if cached is not None and self._clock() - cached[1] <= self._verified_cache_s:
                 return cached[0]
             raise
         if raw is None:
             self._verified.pop(digest, None)
             return None
         record = KeyRecord.decode(raw)
-        self._verified[digest] = (record, time.monotonic())
+        self._verified[digest] = (record, self._clock())
         return record
 
     async def list(self) -> list[KeyRecord]:

@@ -37,10 +37,11 @@ async def test_memory_cache_is_bounded_by_bytes_and_entries() -> None:
 
 
 async def test_memory_cache_ttl() -> None:
-    cache = MemoryCache(max_bytes=1000, max_entries=10)
+    now = [100.0]
+    cache = MemoryCache(max_bytes=1000, max_entries=10, clock=lambda: now[0])
     await cache.set("k", b"v", ttl_s=1)
     assert await cache.get("k") == b"v"
-    await asyncio.sleep(1.05)
+    now[0] += 1.0
     assert await cache.get("k") is None
     assert cache.size_bytes == 0
 

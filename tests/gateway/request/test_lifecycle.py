@@ -188,8 +188,9 @@ async def test_a_stream_the_client_never_read_is_closed_settled_and_recorded() -
         life = runtime.lifecycle(CacheControl(), None)
         life._recorder = records.append
         chat = ChatCompletionRequest.model_validate({"model": "frontier", "messages": HELLO, "stream": True})
-        await life.admit(Principal("anon"), chat)
-        outcome = await life.stream_response(chat, {"model": "frontier", "messages": HELLO, "stream": True})
+        raw = {"model": "frontier", "messages": HELLO, "stream": True}
+        await life.admit(Principal("anon"), chat, raw)
+        outcome = await life.stream_response(chat, raw)
         assert outcome.events is not None and spent(runtime) > 0.0  # reserved
         await life.finish(200)
         await life.finish(200)  # a second finish does nothing
@@ -210,8 +211,9 @@ async def test_finish_survives_the_cancellation_of_its_caller() -> None:
         life = runtime.lifecycle(CacheControl(), None)
         life._recorder = records.append
         chat = ChatCompletionRequest.model_validate({"model": "cheap", "messages": HELLO, "stream": True})
-        await life.admit(Principal("anon"), chat)
-        await life.stream_response(chat, {"model": "cheap", "messages": HELLO, "stream": True})
+        raw = {"model": "cheap", "messages": HELLO, "stream": True}
+        await life.admit(Principal("anon"), chat, raw)
+        await life.stream_response(chat, raw)
         task = asyncio.ensure_future(life.finish(200))
         await asyncio.sleep(0)
         task.cancel()  # the response was cancelled (client gone): settlement goes on
@@ -221,3 +223,15 @@ async def test_finish_survives_the_cancellation_of_its_caller() -> None:
         assert len(records) == 1 and spent(runtime) == pytest.approx(records[0].answered.cost)  # type: ignore[union-attr]
     finally:
         await runtime.aclose()
+
+
+async def test_the_budget_estimate_counts_every_choice() -> None:
+    """``n: 4`` with 1,000 max tokens at $10/Mtok is a $0.04 estimate: over a $0.03 budget."""
+    fake = FakeTransport(Script(completion()))
+    async with gateway(fake, budget={"limit_usd": 0.03}) as (client, _runtime, recs):
+        one = await post(client, model="frontier", max_tokens=1000, n=1)
+        assert one.status_code == 200
+        four = await post(client, model="frontier", max_tokens=1000, n=4)
+        assert four.status_code == 429 and four.json()["error"]["code"] == "budget_exceeded"
+        assert [r.status for r in recs] == [200, 429]
+        assert len(fake.calls) == 1

@@ -67,7 +67,7 @@ async def test_warnings_are_throttled_per_store(caplog: pytest.LogCaptureFixture
 
 async def test_five_times_the_pool_waits_for_connections_instead_of_failing(redis_url: str) -> None:
     """320 concurrent calls on a 64-connection pool all succeed (the pool blocks, bounded)."""
-    settings = RedisSettings(url=redis_url, max_connections=64, op_timeout_ms=2000)
+    settings = RedisSettings(url=redis_url, max_connections=64, op_timeout_ms=2000, connect_timeout_ms=2000)
     guard = build_guard(settings)
     assert guard is not None
     key = "triage:test:pool"

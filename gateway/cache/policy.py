@@ -58,10 +58,6 @@ class CachePlan:
     ttl_s: int
     max_age_s: float | None
 
-    @property
-    def status_without_hit(self) -> CacheStatus:
-        return "miss" if self.lookup else "bypass"
-
 
 BYPASS = CachePlan(None, False, False, 0, None)
 

@@ -21,7 +21,6 @@ import httpx
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 def tool(name: str, install: str) -> str:

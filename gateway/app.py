@@ -67,7 +67,10 @@ def create_app(
         finally:
             await runtime.aclose()
 
-    app = FastAPI(title="Triage", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # no slash redirects: a redirect's Location would be built from the client's Host header
+    app = FastAPI(
+        title="Triage", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None, redirect_slashes=False
+    )
     app.state.settings = settings
     install_handlers(app)
     _declare_chat_schema(app)

@@ -38,6 +38,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=args.access_log,
         drain_delay_s=args.drain_delay_s,
         grace_s=args.grace_s,
+        header_timeout_s=settings.limits.header_timeout_s,
     )
     return run_server(create_app(settings), options)
 

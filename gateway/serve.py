@@ -27,10 +27,57 @@ from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 log = logging.getLogger("triage.serve")
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class HeaderTimeoutProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP protocol with a deadline for a request's headers.
+
+    uvicorn closes idle keep-alive connections but waits forever for a request whose
+    headers trickle in: a slow client could hold sockets open at no cost to itself. From
+    a connection's first byte (and each request's first byte) the headers must be
+    complete within ``header_timeout_s``, or the connection is closed.
+    """
+
+    header_timeout_s = 10.0  # set per server by ``with_header_timeout``
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._header_timer: asyncio.TimerHandle | None = self.loop.call_later(self.header_timeout_s, self._too_slow)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._cancel_header_timer()
+        self._header_timer = self.loop.call_later(self.header_timeout_s, self._too_slow)
+
+    def on_headers_complete(self) -> None:
+        self._cancel_header_timer()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_timer()
+        super().connection_lost(exc)
+
+    def _cancel_header_timer(self) -> None:
+        timer = getattr(self, "_header_timer", None)
+        if timer is not None:
+            timer.cancel()
+            self._header_timer = None
+
+    def _too_slow(self) -> None:
+        self._header_timer = None
+        if self.cycle is None or not self.cycle.response_started:
+            log.info("closing a connection whose request headers took over %.0fs", self.header_timeout_s)
+            self.transport.close()
+
+
+def with_header_timeout(seconds: float) -> type[HeaderTimeoutProtocol]:
+    """The protocol class for one server, with its header deadline."""
+    return type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout_s": seconds})
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +90,7 @@ class ServeOptions:
     access_log: bool = False
     drain_delay_s: float = 5.0
     grace_s: int = 25
+    header_timeout_s: float = 10.0
 
 
 class DrainingServer(uvicorn.Server):
@@ -107,7 +155,7 @@ def run_server(app: FastAPI, options: ServeOptions) -> int:
         log_level=options.log_level,
         access_log=options.access_log,
         loop="auto",
-        http="auto",
+        http=with_header_timeout(options.header_timeout_s),
         lifespan="on",
         timeout_graceful_shutdown=options.grace_s,
     )

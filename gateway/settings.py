@@ -191,6 +191,7 @@ class Limits(_Frozen):
     max_messages: int = Field(2048, gt=0)
     max_content_chars: int = Field(1_000_000, gt=0)  # per message, summed over its text parts
     request_deadline_s: float = Field(120.0, gt=0)
+    header_timeout_s: float = Field(10.0, gt=0)  # a request's headers must arrive within this
 
 
 class Settings(_Frozen):

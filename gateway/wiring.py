@@ -145,7 +145,7 @@ def build_transports(settings: Settings) -> dict[str, Transport]:
     if "litellm" in needed:
         from gateway.upstream.litellm_ import LiteLLMTransport
 
-        transports["litellm"] = LiteLLMTransport()
+        transports["litellm"] = LiteLLMTransport(log_prompts=settings.log_prompts)
     return transports
 
 
@@ -187,7 +187,8 @@ def build_runtime(
         for name, profile in settings.profiles.items()
     }
     transports = dict(transports) if transports is not None else build_transports(settings)
-    scrub = Scrubber(t.api_key for t in targets.values() if t.api_key)
+    master_key = resolve_master_key(settings, environ)
+    scrub = Scrubber([*(t.api_key for t in targets.values() if t.api_key), *([master_key] if master_key else [])])
     redis = build_guard(settings.redis)
     cache = ResponseCache(build_cache(settings.cache, redis), settings.cache, settings.profiles)
     breakers = Breakers(targets, settings.breaker.config, redis)

@@ -4,6 +4,10 @@
     open ──(cool-down elapsed)──► half_open ──(a success)──► closed
                                       └──────(a failure)──► open (cool-down starts again)
 
+Half-open admits one probe at a time: ``claim_probe`` grants the probe to one request
+and, until its result arrives (or a cool-down passes without one), every other
+request sees the tier as open.
+
 The gateway keeps one snapshot per tier and shares the open/closed transitions through
 Redis; this module only computes.
 """
@@ -31,6 +35,14 @@ class BreakerSnapshot:
     window_calls: int = 0
     window_failures: int = 0
     opened_at: float | None = None
+    probe_at: float | None = None  # half-open: when the one probe in flight was granted
+
+
+def claim_probe(snapshot: BreakerSnapshot, config: BreakerConfig, now: float) -> BreakerSnapshot | None:
+    """Grant the half-open probe: the snapshot that records it, or ``None`` if one is in flight."""
+    if snapshot.probe_at is not None and now - snapshot.probe_at < config.cooldown_s:
+        return None
+    return replace(snapshot, probe_at=now)
 
 
 def breaker_state(snapshot: BreakerSnapshot, config: BreakerConfig, now: float) -> BreakerState:
@@ -43,7 +55,7 @@ def on_result(snapshot: BreakerSnapshot, ok: bool, config: BreakerConfig, now: f
     """The snapshot after one call to the tier succeeded (``ok``) or failed."""
     state = breaker_state(snapshot, config, now)
     if state == "half_open":
-        return BreakerSnapshot(window_start=now) if ok else replace(snapshot, opened_at=now)
+        return BreakerSnapshot(window_start=now) if ok else replace(snapshot, opened_at=now, probe_at=None)
     if now - snapshot.window_start >= config.window_s:
         snapshot = replace(snapshot, window_start=now, window_calls=0, window_failures=0)
     calls = snapshot.window_calls + 1

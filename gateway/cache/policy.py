@@ -71,8 +71,18 @@ class ResponseCache:
         self._profiles = dict(profiles)
 
     def plan(
-        self, request: ChatCompletionRequest, payload: Mapping[str, Any], namespace: str, control: CacheControl
+        self,
+        request: ChatCompletionRequest,
+        payload: Mapping[str, Any],
+        namespace: str,
+        control: CacheControl,
+        pinned: str | None = None,
     ) -> CachePlan:
+        """The plan for one request; ``pinned`` is the tier an ``x-triage-tier`` header pinned.
+
+        The key's target is what decides the answer: the pinned tier if any, else the model
+        the client named (a profile or a tier).
+        """
         profile = self._profiles.get(request.model)
         options = profile.cache if profile is not None else None
         enabled = options.enabled if options and options.enabled is not None else self.settings.enabled
@@ -82,7 +92,8 @@ class ResponseCache:
             return BYPASS
         ttl = options.ttl_s if options and options.ttl_s else self.settings.ttl_s
         shared = options is not None and options.shared
-        key = cache_key("shared" if shared else namespace, request.model, payload)
+        target = request.model if pinned is None else f"{request.model}@{pinned}"
+        key = cache_key("shared" if shared else namespace, target, payload)
         lookup = not control.no_cache and control.max_age_s != 0 and self.store.state == "ok"
         return CachePlan(key, lookup, not control.no_store, ttl, control.max_age_s)
 

@@ -29,6 +29,7 @@ class KeySpec(BaseModel):
     tpm: int | None = Field(None, gt=0)
     expires_at: float | None = None  # unix time
     ttl_s: float | None = Field(None, gt=0)  # or: expires this many seconds from now
+    max_n: int | None = Field(None, ge=1, le=128)  # the most choices (n) a request may ask for
 
 
 @admin_api.post("/admin/keys", status_code=201)
@@ -57,6 +58,7 @@ async def create_key(request: Request, keys: AdminKeys, runtime: Serving) -> Res
         rpm=spec.rpm,
         tpm=spec.tpm,
         expires_at=expires,
+        max_n=spec.max_n,
         prefix=secret[:8],
     )
     await keys.create(record, secret)

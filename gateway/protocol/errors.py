@@ -170,9 +170,10 @@ def from_upstream(exc: UpstreamError, scrub: Scrubber) -> GatewayError:
     """Translate the last upstream error of a failed request."""
     message = scrub(exc.message)
     if exc.kind == "client" and exc.status is not None:
-        error = UpstreamFailed(message, code=_upstream_code(exc.body))
+        code = _upstream_code(exc.body)
+        error = UpstreamFailed(message, code=scrub(code)[:100] if code is not None else None)
         error.status = exc.status
-        error.type = _upstream_type(exc.body) or "invalid_request_error"
+        error.type = scrub(_upstream_type(exc.body) or "invalid_request_error")[:100]
         return error
     if exc.kind == "timeout":
         error = UpstreamFailed(f"upstream timed out after retries and fallbacks: {message}", code="upstream_timeout")

@@ -47,11 +47,14 @@ async def admit(
         return Admitted(principal.namespace, budgets=tuple(budgets))
     if key.profiles is not None and chat.model in settings.profiles and chat.model not in key.profiles:
         raise Forbidden(f"this API key may not use model '{chat.model}'", param="model", code="model_not_allowed")
-    allowed = None
-    if key.tiers is not None:
-        if chat.model in settings.tiers and chat.model not in key.tiers:
-            raise Forbidden(f"this API key may not use tier '{chat.model}'", param="model", code="tier_not_allowed")
-        allowed = frozenset(key.tiers)
+    # naming a tier: allowed by an explicit tier list; a key limited to profiles without one names none
+    if chat.model in settings.tiers and (
+        (key.tiers is not None and chat.model not in key.tiers) or (key.tiers is None and key.profiles is not None)
+    ):
+        raise Forbidden(f"this API key may not use tier '{chat.model}'", param="model", code="tier_not_allowed")
+    allowed = frozenset(key.tiers) if key.tiers is not None else None
+    if key.max_n is not None and (chat.n or 1) > key.max_n:
+        raise InvalidRequest(f"n: this API key allows at most {key.max_n} choices per request", param="n")
     if key.budget_usd is not None:
         budgets.append((f"key:{key.id}", key.budget_usd))
     admitted = Admitted(principal.namespace, key.id, allowed, tuple(budgets))
@@ -61,6 +64,14 @@ async def admit(
     tokens = estimate_prompt_tokens(messages) + output_tokens(
         max_tokens, settings.budget.expected_output_tokens, chat.n
     )
+    if key.tpm and tokens > key.tpm:
+        # waiting cannot help: a 400, not a 429 with a Retry-After
+        raise InvalidRequest(
+            f"this request needs about {tokens} tokens (prompt plus max tokens), more than this API key's "
+            f"limit of {key.tpm} tokens per minute; lower max_tokens or shorten the prompt",
+            param="max_tokens",
+            code="tokens_exceed_limit",
+        )
     verdict = await limiter.admit(key.id, key.rpm, key.tpm, tokens)
     if not verdict.allowed:
         error = RateLimited(

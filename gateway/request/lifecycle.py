@@ -80,7 +80,9 @@ class RequestLifecycle:
 
     async def _prefix(self, chat: ChatCompletionRequest, raw: Mapping[str, Any]) -> Looked:
         """Look up the cache and, on a miss, route (reserving budget)."""
-        self.looked = looked = await self._pipeline.lookup(chat, raw, self.admitted.namespace, self._control)
+        self.looked = looked = await self._pipeline.lookup(
+            chat, raw, self.admitted.namespace, self._control, self._tier_header
+        )
         if looked.entry is not None:
             self.answered = self._pipeline.from_cache(looked, looked.entry)
         else:

@@ -79,11 +79,17 @@ class Pipeline:
         raise ModelNotFound(f"The model '{model}' does not exist; known models: {known}", param="model")
 
     async def lookup(
-        self, request: ChatCompletionRequest, raw: Mapping[str, Any], namespace: str, control: CacheControl
+        self,
+        request: ChatCompletionRequest,
+        raw: Mapping[str, Any],
+        namespace: str,
+        control: CacheControl,
+        tier_header: str | None,
     ) -> Looked:
-        """Resolve the model and consult the cache."""
+        """Resolve the model and consult the cache (keyed by the tier a header pinned, if any)."""
         frontier_price = self._frontier_price(request.model)
-        plan = self.cache.plan(request, raw, namespace, control)
+        header_pin = self._pin(request, tier_header) if request.model in self.header_pins else None
+        plan = self.cache.plan(request, raw, namespace, control, header_pin)
         entry, status = await self.cache.lookup(plan)
         return Looked(request.model, frontier_price, plan, status, entry)
 
@@ -129,6 +135,10 @@ class Pipeline:
             inputs = replace(inputs, budgets=tuple(snapshots))
             try:
                 decision = decide(inputs, self.tiers)
+                if not self.breakers.claim_probe(decision.tier, now):
+                    # another request is this half-open tier's probe: route as if it were open
+                    inputs = replace(inputs, health={**inputs.health, decision.tier: "open"})
+                    decision = decide(inputs, self.tiers)
             except NoEligibleRoute as exc:
                 raise from_policy(exc) from None
             estimate = self.tiers[decision.tier].estimate_usd(

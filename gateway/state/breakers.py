@@ -4,10 +4,10 @@ Each replica counts its own calls (``policies.health`` computes the transitions)
 a replica opens a tier's breaker it writes the opening time to Redis; every replica
 reads those every ``breaker.sync_interval_s`` and treats the tier as open too, so one
 replica's evidence moves traffic everywhere within about half a second. A successful
-half-open probe deletes the shared key. Half-open lets requests through again and the
-first result decides. Without Redis the same state lives in process. Failure mode
-``local``: while Redis is unavailable (the guard warns, throttled) each replica's own
-breakers decide. The runtime starts ``sync_forever`` and cancels it on shutdown.
+half-open probe deletes the shared key. Half-open admits one probe at a time per
+replica (``claim_probe``); its result closes or reopens the breaker. Without Redis the
+same state lives in process. Failure mode ``local``: while Redis is unavailable (the
+guard warns, throttled) each replica's own breakers decide. The runtime starts ``sync_forever`` and cancels it on shutdown.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from gateway.state.redis import RedisGuard, RedisUnavailable
-from policies.health import BreakerConfig, BreakerSnapshot, breaker_state, on_result
+from policies.health import BreakerConfig, BreakerSnapshot, breaker_state, claim_probe, on_result
 from policies.types import BreakerState
 
 log = logging.getLogger("triage.breakers")
@@ -42,6 +42,16 @@ class Breakers:
 
     def health(self, now: float) -> dict[str, BreakerState]:
         return {tier: breaker_state(self._merged(tier), self.config, now) for tier in self._local}
+
+    def claim_probe(self, tier: str, now: float) -> bool:
+        """For a half-open tier: may this request be its one probe? (Closed tiers: always.)"""
+        if tier not in self._local or breaker_state(self._merged(tier), self.config, now) != "half_open":
+            return True
+        claimed = claim_probe(self._local[tier], self.config, now)
+        if claimed is None:
+            return False
+        self._local[tier] = claimed
+        return True
 
     def record(self, tier: str, ok: bool, now: float) -> None:
         """One call's result; publishes an open or a close when the state changes."""

@@ -40,6 +40,7 @@ class KeyRecord:
     rpm: int | None = None
     tpm: int | None = None
     expires_at: float | None = None
+    max_n: int | None = None  # the most choices (``n``) a request may ask for
     prefix: str = field(default="")  # the first characters of the key, to recognise it in listings
 
     def expired(self, now: float) -> bool:

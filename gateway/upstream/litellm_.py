@@ -9,6 +9,7 @@ and fallbacks are the caller's, so that both transports behave the same.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -21,13 +22,19 @@ from gateway.upstream.params import forwardable
 class LiteLLMTransport:
     """Calls ``litellm.acompletion`` and maps its exceptions onto ``UpstreamError``."""
 
-    def __init__(self) -> None:
+    def __init__(self, log_prompts: bool = False) -> None:
         import litellm
 
         self._litellm = litellm
         litellm.drop_params = False
         litellm.suppress_debug_info = True
         litellm.telemetry = False
+        if not log_prompts:
+            # litellm (and the clients under it) log request bodies, prompt text included, at DEBUG:
+            # keep them at INFO or above unless the config allows prompts in logs
+            for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "openai", "httpx", "httpcore"):
+                logger = logging.getLogger(name)
+                logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
 
     def _kwargs(self, target: Target, payload: Mapping[str, Any], timeout_s: float) -> dict[str, Any]:
         # an allow-list of model parameters: a client's body never supplies a call option

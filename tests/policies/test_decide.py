@@ -52,3 +52,18 @@ def test_no_route(inputs: RouteInputs) -> None:
 def test_threshold_detail_names_score_and_threshold() -> None:
     decision = decide(RouteInputs(profile=AUTO, score=0.25), TIERS)
     assert decision.detail == "profile auto: score 0.250 < threshold 0.500"
+
+
+def test_half_open_admits_one_probe_at_a_time() -> None:
+    from policies.health import BreakerConfig, BreakerSnapshot, breaker_state, claim_probe, on_result
+
+    config = BreakerConfig(cooldown_s=10.0)
+    opened = BreakerSnapshot(opened_at=100.0)
+    assert breaker_state(opened, config, 111.0) == "half_open"
+    probing = claim_probe(opened, config, 111.0)
+    assert probing is not None and probing.probe_at == 111.0
+    assert claim_probe(probing, config, 112.0) is None  # a second request is not a probe
+    assert claim_probe(probing, config, 121.5) is not None  # a probe that never reported expires
+    assert on_result(probing, True, config, 112.0).opened_at is None  # success closes
+    failed = on_result(probing, False, config, 112.0)
+    assert failed.opened_at == 112.0 and failed.probe_at is None  # failure reopens, probe released

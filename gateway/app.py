@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from gateway.http import admin, chat, health, metrics, models
+from gateway.http import admin, chat, feedback, health, metrics, models
 from gateway.protocol.errors import install_handlers
 from gateway.settings import Settings
 from gateway.upstream.base import Transport
@@ -79,6 +79,7 @@ def create_app(
     app.include_router(health.health_api)
     app.include_router(metrics.metrics_api)
     app.include_router(admin.admin_api)
+    app.include_router(feedback.feedback_api)
     if settings.cors.allow_origins:
         from starlette.middleware.cors import CORSMiddleware
 

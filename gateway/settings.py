@@ -113,6 +113,36 @@ class Profile(_Frozen):
     cache: ProfileCache = Field(default_factory=ProfileCache)
     over_budget: Literal["degrade", "reject"] = "degrade"  # past a budget: fall back to cheap, or refuse (429)
     allow_tier_header: bool = False  # let clients pin a tier with the x-triage-tier header
+    shadow_rate: float | None = Field(None, ge=0.0, le=1.0)  # overrides quality.shadow.rate; 0 opts out
+    router_artifact: str | None = None  # load the router from this folder instead of the shipped artifact
+
+
+class ShadowSettings(_Frozen):
+    """Shadow evaluation: re-ask the other tier off the request path and have a judge compare."""
+
+    rate: float = Field(ge=0.0, le=1.0)  # share of routed requests shadowed (per profile: shadow_rate)
+    judge_tier: str  # the tier that judges (pairwise, both orders)
+    queue_size: int = Field(1000, ge=1)  # pending shadow jobs; more are shed (and counted)
+    concurrency: int = Field(8, ge=1)  # shadow jobs running at once
+    budget_usd: float = Field(5.0, gt=0)  # spend cap per UTC day on shadow and judge calls
+    timeout_s: float = Field(60.0, gt=0)  # per shadow or judge call; never retried
+    judge_max_tokens: int = Field(512, ge=16)
+    max_answer_chars: int = Field(12_000, ge=100)  # answers are cut to this in the judge prompt
+
+
+class OutcomeStoreSettings(_Frozen):
+    path: str  # files under this folder (no redis.url); with redis.url a capped Redis Stream is used
+    prompts: bool  # store the router's view of each prompt (needed to retrain on outcomes)
+    answers: bool = False  # store both answers (needed for --format openai-chat)
+    ttl_days: float = Field(30.0, gt=0)
+    max_rows: int = Field(1_000_000, ge=1)  # the Redis Stream's cap
+
+
+class QualitySettings(_Frozen):
+    shadow: ShadowSettings
+    store: OutcomeStoreSettings
+    alert_below: float = Field(0.9, ge=0.0, le=1.0)  # the retained-quality alert's threshold
+    feedback_ttl_s: int = Field(7 * 86400, ge=60)  # how long a request id accepts feedback
 
 
 class RedisSettings(_Frozen):
@@ -207,6 +237,7 @@ class Settings(_Frozen):
     limits: Limits = Field(default_factory=Limits)
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
+    quality: QualitySettings | None = None  # the quality loop (off without this section)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_requests: bool = True  # one JSON line per request on stdout (logger triage.request)
     log_prompts: bool = False  # include prompt text in the per-request log line (off: no prompt text is logged)
@@ -223,6 +254,8 @@ class Settings(_Frozen):
             for field in ("cheap_tier", "frontier_tier"):
                 if getattr(profile, field) not in self.tiers:
                     raise ValueError(f"profiles.{name}.{field}: no tier named {getattr(profile, field)!r}")
+        if self.quality is not None and self.quality.shadow.judge_tier not in self.tiers:
+            raise ValueError(f"quality.shadow.judge_tier: no tier named {self.quality.shadow.judge_tier!r}")
         for name, tier in self.tiers.items():
             for fallback in tier.fallbacks or ():
                 if fallback not in self.tiers or fallback == name:

@@ -19,6 +19,7 @@ from gateway.observe.record import record
 from gateway.observe.request_log import configure as configure_request_log
 from gateway.observe.request_log import log_request
 from gateway.protocol.errors import Scrubber
+from gateway.quality.loop import QualityLoop
 from gateway.request.auth import Authenticator
 from gateway.request.cost import resolve_price
 from gateway.request.lifecycle import RequestLifecycle
@@ -52,6 +53,7 @@ class Runtime:
     auth: Authenticator
     limiter: RateLimiter
     redis: RedisGuard | None = None  # the one Redis connection guard (None: state in process)
+    quality: QualityLoop | None = None  # the quality loop (``quality`` section)
     ready: bool = False
     draining: bool = False  # set on SIGTERM: readiness fails and new requests get 503 shutting_down
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -60,7 +62,11 @@ class Runtime:
     def start(self) -> None:
         """Start the background work (breaker sync) inside the serving loop; then ready."""
         interval = self.settings.breaker.sync_interval_s
-        self.tasks.append(asyncio.get_running_loop().create_task(self.pipeline.breakers.sync_forever(interval)))
+        loop = asyncio.get_running_loop()
+        self.tasks.append(loop.create_task(self.pipeline.breakers.sync_forever(interval)))
+        if self.quality is not None:
+            self.tasks.append(loop.create_task(self.quality.evaluator.run()))
+            self.listeners.append(self.quality.observe)
         self.ready = True
 
     async def refresh_gauges(self) -> None:
@@ -210,7 +216,14 @@ def build_runtime(
     )
     metrics = Metrics()
     metrics.set_targets((name, profile.frontier_share) for name, profile in settings.profiles.items())
+    quality = None
+    if settings.quality is not None:
+        from gateway.quality.build import build_quality
+
+        views = {name: route.view for name, route in profiles.items()}
+        quality = build_quality(settings, views, caller, redis, metrics.registry)
     return Runtime(
+        quality=quality,
         settings=settings,
         pipeline=pipeline,
         routers=routers,

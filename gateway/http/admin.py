@@ -30,6 +30,7 @@ class KeySpec(BaseModel):
     expires_at: float | None = None  # unix time
     ttl_s: float | None = Field(None, gt=0)  # or: expires this many seconds from now
     max_n: int | None = Field(None, ge=1, le=128)  # the most choices (n) a request may ask for
+    outcomes_opt_out: bool = False  # never shadow or store this tenant's requests
 
 
 @admin_api.post("/admin/keys", status_code=201)
@@ -59,6 +60,7 @@ async def create_key(request: Request, keys: AdminKeys, runtime: Serving) -> Res
         tpm=spec.tpm,
         expires_at=expires,
         max_n=spec.max_n,
+        outcomes_opt_out=spec.outcomes_opt_out,
         prefix=secret[:8],
     )
     await keys.create(record, secret)

@@ -57,7 +57,7 @@ async def admit(
         raise InvalidRequest(f"n: this API key allows at most {key.max_n} choices per request", param="n")
     if key.budget_usd is not None:
         budgets.append((f"key:{key.id}", key.budget_usd))
-    admitted = Admitted(principal.namespace, key.id, allowed, tuple(budgets))
+    admitted = Admitted(principal.namespace, key.id, allowed, tuple(budgets), key.outcomes_opt_out)
     if not key.rpm and not key.tpm:
         return admitted
     max_tokens = chat.max_completion_tokens or chat.max_tokens

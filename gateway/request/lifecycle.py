@@ -70,6 +70,8 @@ class RequestLifecycle:
         self.answered: Answered | None = None
         self.trace = CallTrace()
         self._relay: StreamRelay | None = None
+        self._raw: Mapping[str, Any] | None = None
+        self._answer_text: str | None = None
         self._finishing: asyncio.Future[None] | None = None
 
     async def admit(self, principal: Principal, chat: ChatCompletionRequest, raw: Mapping[str, Any]) -> None:
@@ -80,6 +82,7 @@ class RequestLifecycle:
 
     async def _prefix(self, chat: ChatCompletionRequest, raw: Mapping[str, Any]) -> Looked:
         """Look up the cache and, on a miss, route (reserving budget)."""
+        self._raw = raw
         self.looked = looked = await self._pipeline.lookup(
             chat, raw, self.admitted.namespace, self._control, self._tier_header
         )
@@ -100,7 +103,8 @@ class RequestLifecycle:
             error = self._pipeline.failed(exc, self.trace, self.request_id)
             error.headers.update(self.headers())
             raise error from None
-        usage = self._pipeline.usage(raw, completion.data.get("usage"), completion_text(completion.data))
+        self._answer_text = completion_text(completion.data)
+        usage = self._pipeline.usage(raw, completion.data.get("usage"), self._answer_text)
         self.answered = self._pipeline.answered(target, looked, usage)
         await self._pipeline.save(looked.plan, completion.data, self.answered)
         body = completion.raw if completion.raw is not None else orjson.dumps(completion.data)
@@ -135,6 +139,7 @@ class RequestLifecycle:
         try:
             if self._relay is not None:
                 self.answered = await self._relay.finish()
+                self._answer_text = self._relay.text()
             cost = self.answered.cost if self.answered is not None else None
             if self.routed is not None:
                 await self._pipeline.settle(self.routed.reservations, cost)
@@ -160,6 +165,8 @@ class RequestLifecycle:
             answered=self.answered,
             trace=self.trace,
             prompt=self.prompt,
+            payload=self._raw,
+            answer_text=self._answer_text,
         )
 
     def headers(self) -> dict[str, str]:

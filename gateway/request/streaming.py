@@ -80,6 +80,10 @@ class StreamRelay:
             yield b"data: " + orjson.dumps(body) + b"\n\n"
             yield DONE
 
+    def text(self) -> str:
+        """What the stream produced so far (content and tool calls)."""
+        return self._assembler.text()
+
     async def finish(self) -> Answered:
         """Close the upstream stream and account for what it produced; safe to repeat."""
         closer = getattr(self._start.rest, "aclose", None)

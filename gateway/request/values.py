@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from gateway.cache.entry import CacheEntry
 from gateway.cache.policy import CachePlan, CacheStatus
@@ -40,6 +41,7 @@ class Admitted:
     key_id: str | None = None  # the API key's id (never the key)
     allowed_tiers: frozenset[str] | None = None  # None: every tier
     budgets: tuple[tuple[str, float], ...] = ()  # (scope, limit USD)
+    opted_out: bool = False  # the key's tenant opted out of the quality loop's outcome store
     tokens: int = 0
     headers: Mapping[str, str] = field(default_factory=dict)  # x-ratelimit-*
 
@@ -90,6 +92,8 @@ class RequestRecord:
     answered: Answered | None
     trace: CallTrace
     prompt: str | None = None  # the last user message, only when log_prompts is on
+    payload: Mapping[str, Any] | None = None  # the client's JSON body (for the quality loop; never logged)
+    answer_text: str | None = None  # what the answering tier produced (for the quality loop; never logged)
 
     @property
     def profile(self) -> str:

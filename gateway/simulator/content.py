@@ -1,12 +1,17 @@
 """Deterministic answer text, token accounting and tool-call arguments for the simulator.
 
-One simulated "token" is one word chunk (``"[sim-cheap]"``, ``" routing"``, ...) for text answers and one
-slice of at most ``ARGUMENT_PIECE_CHARS`` characters for tool-call arguments.
+One simulated "token" is one word chunk (``"[sim-cheap]"``, ``" routing"``, ...) for text answers, one
+word or punctuation run (:func:`tokenize`) for JSON answers, and one slice of at most ``ARGUMENT_PIECE_CHARS``
+characters for tool-call arguments.
+
+A text answer depends only on (seed, model, choice index, stripped last user message): the sim-judge relies on
+this to regenerate and recognise the answers it is asked to compare (see :mod:`gateway.simulator.judge`).
 """
 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +19,7 @@ import orjson
 
 ARGUMENT_PIECE_CHARS = 4
 
-_VOCAB: tuple[str, ...] = (
+VOCAB: tuple[str, ...] = (
     "the", "model", "answer", "routing", "gateway", "request", "cheap", "frontier", "token", "latency",
     "quality", "budget", "policy", "cache", "stream", "prompt", "result", "value", "simple", "careful",
     "fast", "strong", "evidence", "question", "because", "therefore", "however", "likely", "clear", "step",
@@ -25,6 +30,7 @@ _VOCAB: tuple[str, ...] = (
 )  # fmt: skip
 
 _TOOL_PREFIX: tuple[str, ...] = (" Received", " the", " tool", " result:")
+_TOKEN = re.compile(r"\s*\w+|\s*[^\w\s]+|\s+")
 
 
 def content_text(content: Any) -> str:
@@ -72,21 +78,32 @@ def last_is_tool_result(messages: Sequence[Any]) -> bool:
 def answer_pieces(seed: int, model: str, messages: Sequence[Any], count: int, index: int = 0) -> list[str]:
     """``count`` deterministic word tokens, starting with ``[model]``; joined they form the answer text.
 
-    The words depend only on (seed, model, choice index, last user message), or on the tool result when
-    the conversation ends with one (then the answer says the tool result was received).
+    The words depend only on (seed, model, choice index, last user message stripped of surrounding
+    whitespace), or on the tool result when the conversation ends with one (then the answer says the tool
+    result was received).
     """
     tool_result = last_is_tool_result(messages)
     source = content_text(messages[-1].get("content")) if tool_result else last_user_text(messages)
+    return text_pieces(seed, model, source.strip(), count, index, tool_result)
+
+
+def text_pieces(seed: int, model: str, source: str, count: int, index: int = 0, tool_result: bool = False) -> list[str]:
+    """The answer tokens for an already extracted (and stripped) prompt ``source``; see :func:`answer_pieces`."""
     rng = random.Random(f"{seed}\x1f{model}\x1f{index}\x1f{int(tool_result)}\x1f{source}")
     pieces = [f"[{model}]"]
     if tool_result:
         pieces.extend(_TOOL_PREFIX)
     while len(pieces) < count:
-        pieces.append(" " + rng.choice(_VOCAB))
+        pieces.append(" " + rng.choice(VOCAB))
     pieces = pieces[: max(count, 1)]
     if len(pieces) > 1:
         pieces[-1] += "."
     return pieces
+
+
+def tokenize(text: str) -> list[str]:
+    """Split ``text`` into tokens (a word or a punctuation run, with its leading spaces); they join to ``text``."""
+    return _TOKEN.findall(text)
 
 
 def sample_value(schema: Any) -> Any:

@@ -41,6 +41,7 @@ class KeyRecord:
     tpm: int | None = None
     expires_at: float | None = None
     max_n: int | None = None  # the most choices (``n``) a request may ask for
+    outcomes_opt_out: bool = False  # never shadow or store this tenant's requests (quality loop)
     prefix: str = field(default="")  # the first characters of the key, to recognise it in listings
 
     def expired(self, now: float) -> bool:

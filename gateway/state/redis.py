@@ -23,6 +23,8 @@ budgets         ``open``      requests are served; nothing is reserved
 ratelimit       ``local``     each replica counts for itself
 keys            ``closed``    only keys verified in the last ``auth.verified_cache_s``
 breakers        ``local``     each replica's own breakers decide
+outcomes        ``bypass``    quality rows are dropped (and counted as failed)
+requests        ``bypass``    request ids are not kept for feedback (404 later)
 ==============  ============  ==================================================
 """
 
@@ -46,6 +48,8 @@ FAILURE_MODES: dict[str, FailureMode] = {
     "ratelimit": "local",
     "keys": "closed",
     "breakers": "local",
+    "outcomes": "bypass",
+    "requests": "bypass",
 }
 _CONSEQUENCE: dict[FailureMode, str] = {
     "bypass": "bypassing it",

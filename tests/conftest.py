@@ -11,7 +11,7 @@ import pytest
 
 from gateway.local import processes as procs
 
-PROCESS_FIXTURES = frozenset({"sim_url", "redis_url", "gateway_url"})
+PROCESS_FIXTURES = frozenset({"sim_url", "redis_url", "gateway_url", "base_url"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

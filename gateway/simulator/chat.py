@@ -1,39 +1,43 @@
 """Chat-completion planning and OpenAI-shaped payloads (no I/O here).
 
-A request becomes a :class:`ChatPlan`: the pieces (tokens) each choice will produce, why it finishes, and how
-fast; the server then either sleeps and sends :func:`completion_payload`, or streams :func:`chunk_event`s.
+A request becomes a :class:`ChatPlan`: the pieces (tokens) each choice will produce, why it finishes, their
+logprobs, and how fast; the server then either sleeps and sends :func:`completion_payload`, or streams
+:func:`chunk_event`s. A choice's content is the model's text answer (or sim-judge's verdict), wrapped as JSON
+for ``response_format`` ``json_object`` (``{"answer": text}``) or ``json_schema`` (a seeded schema instance),
+then cut at ``max_tokens`` and before the first stop sequence.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import random
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 import orjson
 
-from gateway.simulator.content import answer_pieces, argument_pieces, last_is_tool_result, pick_tool, prompt_tokens
+from gateway.simulator.content import (
+    VOCAB,
+    answer_pieces,
+    argument_pieces,
+    last_is_tool_result,
+    pick_tool,
+    prompt_tokens,
+    tokenize,
+)
+from gateway.simulator.judge import JUDGE_MODEL, Judge
+from gateway.simulator.logprobs import logprobs_field, token_logprobs
+from gateway.simulator.options import ChatOptions, RequestError, ResponseFormat, parse_options
+from gateway.simulator.schema import instance
 
 # model -> (time to first token in ms, tokens per second)
 MODEL_SPEEDS: Mapping[str, tuple[float, float]] = MappingProxyType(
-    {"sim-cheap": (40.0, 150.0), "sim-frontier": (120.0, 60.0)}
+    {"sim-cheap": (40.0, 150.0), "sim-frontier": (120.0, 60.0), JUDGE_MODEL: (60.0, 120.0)}
 )
 MODEL_CREATED = 1_700_000_000
 SYSTEM_FINGERPRINT = "fp_triage_sim"
-MAX_CHOICES = 128
-
-
-class RequestError(Exception):
-    """A request the simulator refuses, answered with an OpenAI-shaped error body."""
-
-    def __init__(self, status: int, message: str, param: str | None = None, code: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.param = param
-        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,7 @@ class ChoicePlan:
     finish_reason: str
     tool_name: str | None = None
     tool_call_id: str | None = None
+    logprobs: tuple[dict[str, Any], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,25 +112,70 @@ def validate(body: Any) -> tuple[str, list[Any]]:
     return model, messages
 
 
-def _positive_int(body: dict[str, Any], name: str, maximum: int | None = None) -> int | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1 or (maximum and value > maximum):
-        raise RequestError(400, f"Invalid value for '{name}': {value!r}.", param=name)
-    return value
+def apply_stop(pieces: Sequence[str], stop: Sequence[str]) -> tuple[list[str], bool]:
+    """The pieces cut before the first occurrence of any stop sequence, and whether one occurred."""
+    if not stop:
+        return list(pieces), False
+    text = "".join(pieces)
+    cut = min((found for s in stop if (found := text.find(s)) >= 0), default=-1)
+    if cut < 0:
+        return list(pieces), False
+    kept: list[str] = []
+    position = 0
+    for piece in pieces:
+        if position + len(piece) >= cut:
+            if piece[: cut - position]:
+                kept.append(piece[: cut - position])
+            break
+        kept.append(piece)
+        position += len(piece)
+    return kept, True
 
 
-def _choice(body: dict[str, Any], model: str, messages: list[Any], timing: Timing, seed: int, index: int) -> ChoicePlan:
-    function = None if last_is_tool_result(messages) else _tool(body)
+def _words(pieces: Sequence[str], rng: random.Random) -> Iterator[str]:
+    yield from pieces
+    while True:
+        yield " " + rng.choice(VOCAB)
+
+
+def _formatted(fmt: ResponseFormat, text: list[str], key: str) -> list[str]:
+    """The content tokens: the text answer itself, or JSON built from it."""
+    if fmt.kind == "json_object":
+        return tokenize(orjson.dumps({"answer": "".join(text)}).decode())
+    if fmt.kind == "json_schema":
+        rng = random.Random(f"schema\x1f{key}")
+        return tokenize(orjson.dumps(instance(fmt.schema, rng, _words(text, rng))).decode())
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    body: dict[str, Any]
+    options: ChatOptions
+    model: str
+    messages: list[Any]
+    timing: Timing
+    judge: Judge
+
+
+def _choice(request: _Request, index: int) -> ChoicePlan:
+    function = None if last_is_tool_result(request.messages) else _tool(request.body)
     if function is not None:
         call_id = "call_" + os.urandom(12).hex()
         return ChoicePlan(tuple(argument_pieces(function)), "tool_calls", str(function["name"]), call_id)
-    pieces = answer_pieces(seed, model, messages, timing.answer_tokens, index)
-    limit = _positive_int(body, "max_completion_tokens") or _positive_int(body, "max_tokens")
-    if limit is not None and limit < len(pieces):
-        return ChoicePlan(tuple(pieces[:limit]), "length")
-    return ChoicePlan(tuple(pieces), "stop")
+    seed, model, options = request.judge.seed, request.model, request.options
+    verdict = request.judge.reply(request.messages) if model == JUDGE_MODEL else None
+    if verdict is not None:
+        text = tokenize(verdict)
+    else:
+        text = answer_pieces(seed, model, request.messages, request.timing.answer_tokens, index)
+    key = f"{seed}\x1f{model}\x1f{index}"
+    pieces = _formatted(options.response_format, text, key)
+    limit = options.max_tokens
+    kept, stopped = apply_stop(pieces[:limit], options.stop)
+    finish = "length" if not stopped and limit is not None and limit < len(pieces) else "stop"
+    logprobs = token_logprobs(kept, options.top_logprobs, key) if options.logprobs else None
+    return ChoicePlan(tuple(kept), finish, logprobs=logprobs)
 
 
 def _tool(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -135,21 +185,26 @@ def _tool(body: dict[str, Any]) -> dict[str, Any] | None:
         raise RequestError(400, str(exc), param="tool_choice") from None
 
 
-def build_plan(body: dict[str, Any], model: str, messages: list[Any], timing: Timing, seed: int, now: int) -> ChatPlan:
-    """Everything the response will contain, decided up front."""
-    n = _positive_int(body, "n", MAX_CHOICES) or 1
-    stream = body.get("stream") is True
-    options = body.get("stream_options")
-    include_usage = stream and isinstance(options, dict) and options.get("include_usage") is True
-    choices = tuple(_choice(body, model, messages, timing, seed, i) for i in range(n))
+def build_plan(
+    body: dict[str, Any],
+    model: str,
+    messages: list[Any],
+    timing: Timing,
+    seed: int,
+    now: int,
+    judge: Judge | None = None,
+) -> ChatPlan:
+    """Everything the response will contain, decided up front (``judge`` answers for sim-judge)."""
+    options = parse_options(body)
+    request = _Request(body, options, model, messages, timing, judge or Judge(seed))
     return ChatPlan(
         completion_id="chatcmpl-" + os.urandom(12).hex(),
         created=now,
         model=model,
-        choices=choices,
+        choices=tuple(_choice(request, i) for i in range(options.n)),
         prompt_tokens=prompt_tokens(messages),
-        stream=stream,
-        include_usage=include_usage,
+        stream=options.stream,
+        include_usage=options.include_usage,
         timing=timing,
     )
 
@@ -165,7 +220,7 @@ def _message(choice: ChoicePlan) -> dict[str, Any]:
 def completion_payload(plan: ChatPlan) -> dict[str, Any]:
     """The non-streaming ``chat.completion`` object."""
     choices = [
-        {"index": i, "message": _message(c), "finish_reason": c.finish_reason, "logprobs": None}
+        {"index": i, "message": _message(c), "finish_reason": c.finish_reason, "logprobs": logprobs_field(c.logprobs)}
         for i, c in enumerate(plan.choices)
     ]
     return {
@@ -195,8 +250,17 @@ def piece_delta(choice: ChoicePlan, piece: str) -> dict[str, Any]:
     return {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
 
 
-def choice_chunk(index: int, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
-    return {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+def choice_chunk(
+    index: int, delta: dict[str, Any], finish_reason: str | None = None, logprobs: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish_reason}
+
+
+def piece_chunk(plan: ChatPlan, index: int, position: int) -> dict[str, Any]:
+    """The chunk choice carrying token ``position`` of choice ``index`` (and its logprob, when asked for)."""
+    choice = plan.choices[index]
+    entries = None if choice.logprobs is None else choice.logprobs[position : position + 1]
+    return choice_chunk(index, piece_delta(choice, choice.pieces[position]), logprobs=logprobs_field(entries))
 
 
 def chunk_event(plan: ChatPlan, choices: list[dict[str, Any]], usage: bool = False) -> bytes:

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 
 from gateway.simulator.faults import parse_flag
+from gateway.simulator.judge import Truth, load_truth
 from gateway.simulator.server import SimulatorConfig, SimulatorServer
 
 
@@ -28,11 +29,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="inject a fault into a fraction of chat requests, e.g. 500=0.1 or reset=0.05;after=2 (repeatable); "
         "KIND is 429, 500, 503, timeout, reset, truncate or malformed",
     )
+    parser.add_argument(
+        "--truth",
+        metavar="FILE",
+        default=None,
+        help='JSONL of {"prompt": str, "scores": {"sim-cheap": q, "sim-frontier": q}}: the quality (0-1) of each '
+        "model's answer to a prompt, which sim-judge follows; other prompts get seeded default qualities",
+    )
+    parser.add_argument(
+        "--judge-position-bias",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="probability that sim-judge prefers answer A regardless of quality (default 0)",
+    )
     parser.add_argument("--log", action="store_true", help="log one line per request to stderr")
 
 
 def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
-    """Build the config; raises ValueError on bad flag values."""
+    """Build the config; raises ValueError on bad flag values or a bad truth file."""
+    try:
+        truth = Truth() if args.truth is None else load_truth(args.truth)
+    except OSError as exc:
+        raise ValueError(f"cannot read truth file {args.truth}: {exc.strerror or exc}") from None
     return SimulatorConfig(
         ttft_ms=args.ttft_ms,
         tokens_per_s=args.tokens_per_s,
@@ -40,6 +59,8 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         seed=args.seed,
         faults=tuple(parse_flag(value) for value in args.fault),
         log=args.log,
+        truth=truth,
+        judge_position_bias=args.judge_position_bias,
     )
 
 

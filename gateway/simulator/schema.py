@@ -125,23 +125,28 @@ class _Builder:
         return result
 
     def _array(self, schema: dict[str, Any], depth: int) -> list[Any]:
+        prefix = schema.get("prefixItems")
+        prefix = prefix if isinstance(prefix, list) else []
         low = max(int(schema.get("minItems", 0)), 0)
-        high = int(schema.get("maxItems", low + 3))
+        high = int(schema.get("maxItems", max(low + 3, len(prefix))))
+        if schema.get("items") is False:
+            high = min(high, len(prefix))
         count = low if depth >= _MAX_DEPTH else self.rng.randint(min(max(low, 1), high), max(low, min(high, low + 3)))
-        prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else []
-        items, seen = [], set()
-        for attempt in range(count * 10 + 1):
+        items: list[Any] = []
+        unique = schema.get("uniqueItems") is True
+        for _ in range(count * 10):  # uniqueItems: a few tries per item, then settle for fewer
             if len(items) >= count:
                 break
-            position = len(items)
-            item_schema = prefix[position] if position < len(prefix) else schema.get("items", {})
-            item = self.value(item_schema, depth + 1)
-            key = repr(item)
-            if schema.get("uniqueItems") is True and key in seen and attempt < count * 10:
-                continue
-            seen.add(key)
-            items.append(item)
+            item = self.value(self._item_schema(schema, prefix, len(items)), depth + 1)
+            if not (unique and item in items):
+                items.append(item)
+        while len(items) < low:  # cannot be unique: minItems wins
+            items.append(self.value(self._item_schema(schema, prefix, len(items)), depth + 1))
         return items
+
+    @staticmethod
+    def _item_schema(schema: dict[str, Any], prefix: list[Any], position: int) -> Any:
+        return prefix[position] if position < len(prefix) else schema.get("items", {})
 
     def string(self, schema: dict[str, Any]) -> str:
         formatted = _formatted(str(schema.get("format", "")), self.rng)
@@ -199,12 +204,20 @@ def _number(schema: dict[str, Any], integer: bool, rng: random.Random) -> int | 
     high = high if isinstance(high, int | float) else low + 100
     multiple = schema.get("multipleOf")
     if isinstance(multiple, int | float) and multiple > 0:
-        k = rng.randint(math.ceil(low / multiple), max(math.floor(high / multiple), math.ceil(low / multiple)))
-        value = k * multiple
-        return int(value) if integer else value
+        return _multiple(low, high, multiple, integer, rng)
     if integer:
         return rng.randint(math.ceil(low), max(math.floor(high), math.ceil(low)))
     return min(max(round(rng.uniform(low, high), 2), low), high)
+
+
+def _multiple(low: float, high: float, multiple: float, integer: bool, rng: random.Random) -> int | float:
+    """A multiple of ``multiple`` in [low, high]; preferably one whose float division is exact (0.6 / 0.1 is not)."""
+    first = math.ceil(low / multiple)
+    ks = list(range(first, max(math.floor(high / multiple), first) + 1))
+    rng.shuffle(ks)
+    values = [round(k * multiple, 10) for k in ks[:50]]
+    value = next((v for v in values if (v / multiple).is_integer()), values[0])
+    return int(value) if integer else value
 
 
 def strict_schema_problem(schema: dict[str, Any]) -> str | None:
@@ -220,7 +233,8 @@ def _strict_problem(schema: Any, context: tuple[str, ...]) -> str | None:
     if _kind(schema) == "object" and "$ref" not in schema and not any(k in schema for k in _COMBINATORS):
         if schema.get("additionalProperties") is not False:
             return f"In context={context}, 'additionalProperties' is required to be supplied and to be false."
-        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        properties = schema.get("properties")
+        properties = properties if isinstance(properties, dict) else {}
         missing = [name for name in properties if name not in schema.get("required", [])]
         if missing:
             return (

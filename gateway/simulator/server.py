@@ -6,7 +6,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import orjson
@@ -14,7 +14,6 @@ import orjson
 from gateway.simulator.chat import (
     MODEL_SPEEDS,
     ChatPlan,
-    RequestError,
     Timing,
     build_plan,
     completion_payload,
@@ -24,6 +23,8 @@ from gateway.simulator.chat import (
     validate,
 )
 from gateway.simulator.faults import FaultInjector, FaultSpec, parse_header
+from gateway.simulator.judge import Judge, Truth
+from gateway.simulator.options import RequestError
 from gateway.simulator.stream import sleep_until, write_stream
 from gateway.simulator.wire import (
     MAX_HEAD_BYTES,
@@ -45,7 +46,11 @@ _HEALTH = orjson.dumps({"status": "ok"})
 
 @dataclass(frozen=True)
 class SimulatorConfig:
-    """Server-wide settings. ``ttft_ms`` / ``tokens_per_s`` override every model's own speed when set."""
+    """Server-wide settings. ``ttft_ms`` / ``tokens_per_s`` override every model's own speed when set.
+
+    ``truth`` holds the known answer qualities (``--truth``); ``judge_position_bias`` is the probability that
+    sim-judge prefers answer A regardless (see :mod:`gateway.simulator.judge`).
+    """
 
     ttft_ms: float | None = None
     tokens_per_s: float | None = None
@@ -53,6 +58,8 @@ class SimulatorConfig:
     seed: int = 0
     faults: tuple[FaultSpec, ...] = ()
     log: bool = False
+    truth: Truth = field(default_factory=Truth)
+    judge_position_bias: float = 0.0
 
     def __post_init__(self) -> None:
         if self.ttft_ms is not None and self.ttft_ms < 0:
@@ -61,6 +68,8 @@ class SimulatorConfig:
             raise ValueError("tokens_per_s must be > 0")
         if self.answer_tokens < 1:
             raise ValueError("answer_tokens must be >= 1")
+        if not 0.0 <= self.judge_position_bias <= 1.0:
+            raise ValueError("judge_position_bias must be in [0, 1]")
 
 
 def _header_number(headers: Mapping[str, str], name: str, default: float, minimum: float) -> float:
@@ -88,6 +97,7 @@ class SimulatorServer:
         self.config = config
         self.port = 0
         self._faults = FaultInjector(config.seed, config.faults)
+        self._judge = Judge(config.seed, config.truth, config.judge_position_bias)
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._models = orjson.dumps(models_payload())
@@ -199,7 +209,8 @@ class SimulatorServer:
         except ValueError as exc:
             raise RequestError(400, f"Bad x-sim-fault header: {exc}") from None
         timing = self._timing(model, request.headers)
-        return build_plan(body, model, messages, timing, self.config.seed, int(time.time())), specs
+        now = int(time.time())
+        return build_plan(body, model, messages, timing, self.config.seed, now, self._judge), specs
 
     async def _chat(
         self, request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter

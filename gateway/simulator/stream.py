@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from gateway.simulator.chat import ChatPlan, choice_chunk, chunk_event, malformed_event, piece_delta, role_delta
+from gateway.simulator.chat import ChatPlan, choice_chunk, chunk_event, malformed_event, piece_chunk, role_delta
 from gateway.simulator.faults import FaultSpec
 from gateway.simulator.wire import LAST_CHUNK, chunk, reset_connection, response_head
 
@@ -22,14 +22,9 @@ async def sleep_until(deadline: float) -> None:
         await asyncio.sleep(delay)
 
 
-def _content_events(plan: ChatPlan) -> list[tuple[int, int, str]]:
-    """(round, choice index, piece) in sending order: round by round, choices interleaved."""
-    return [
-        (r, i, choice.pieces[r])
-        for r in range(plan.rounds)
-        for i, choice in enumerate(plan.choices)
-        if r < len(choice.pieces)
-    ]
+def _content_events(plan: ChatPlan) -> list[tuple[int, int]]:
+    """(round, choice index) in sending order: round by round, choices interleaved."""
+    return [(r, i) for r in range(plan.rounds) for i, choice in enumerate(plan.choices) if r < len(choice.pieces)]
 
 
 async def _mid_stream_fault(fault: FaultSpec, plan: ChatPlan, writer: asyncio.StreamWriter) -> bool | None:
@@ -67,7 +62,7 @@ async def write_stream(
     roles = (chunk(chunk_event(plan, [choice_chunk(i, role_delta(c))])) for i, c in enumerate(plan.choices))
     writer.write(head + b"".join(roles))
     current_round = 0
-    for sent, (round_, index, piece) in enumerate(_content_events(plan)):
+    for sent, (round_, index) in enumerate(_content_events(plan)):
         if fault is not None and sent == fault.after:
             verdict = await _mid_stream_fault(fault, plan, writer)
             if verdict is not None:
@@ -77,7 +72,7 @@ async def write_stream(
             current_round = round_
             await writer.drain()
             await sleep_until(first_token_at + round_ * step)
-        writer.write(chunk(chunk_event(plan, [choice_chunk(index, piece_delta(plan.choices[index], piece))])))
+        writer.write(chunk(chunk_event(plan, [piece_chunk(plan, index, round_)])))
     if fault is not None:  # fewer content chunks than `after`: the fault still happens, before the finish
         verdict = await _mid_stream_fault(fault, plan, writer)
         if verdict is not None:

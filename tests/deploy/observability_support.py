@@ -18,6 +18,7 @@ import yaml
 
 from gateway.local import processes as procs
 from gateway.observe.metrics import Metrics
+from gateway.quality.metrics import QualityMetrics
 from tests.conftest import e2e_config, tier
 
 PROMETHEUS = procs.ROOT / "deploy" / "prometheus"
@@ -25,6 +26,7 @@ RULES = sorted((PROMETHEUS / "rules").glob("*.yml"))
 GRAFANA = procs.ROOT / "deploy" / "grafana"
 DASHBOARD = GRAFANA / "dashboards" / "triage.json"
 METRIC_NAME = re.compile(r"\btriage_[a-z0-9_]+")
+RECORDED_NAME = re.compile(r"\btriage:[a-z0-9_:]+")  # a recording rule's series
 # Grafana's template variables, as the dashboard would expand them
 VARIABLES = {"$__rate_interval": "1m", "$__interval": "1m", "$__range": "1h", "$profile": ".*"}
 CHEAP_MODEL = "openai/sim-cheap"
@@ -36,10 +38,16 @@ SHOWN = frozenset(f"triage_{name}" for name in (
     "savings_usd", "frontier_share_target", "cache_requests", "cache_saved_usd", "cache_up", "upstream_retries",
     "fallbacks", "upstream_errors", "stream_interruptions", "breaker_state", "budget_spent_usd",
     "budget_remaining_usd",
+    # the quality loop (the gateway's `quality:` section)
+    "shadow_requests", "judge_verdicts", "shadow_cost_usd", "quality_routed_score", "quality_frontier_score",
+    "quality_alert_below", "feedback",
 ))
+# and the families the traffic must give samples: the since-start gauges are for spot checks, not a panel
+EXERCISED = SHOWN | {"triage_quality_retained_ratio", "triage_quality_samples"}
 # fmt: on
 PRICES = {"cheap": (0.10, 0.40), "frontier": (2.50, 10.00)}  # tests/conftest.py's tier(): USD per Mtok
 BUDGET_USD = 100.0  # the gateway's global budget (budget.limit_usd), so the budget gauges have samples
+ALERT_BELOW = 0.8  # quality.alert_below
 
 
 def binary(name: str) -> str:
@@ -72,14 +80,33 @@ def expand(expr: str) -> str:
     return expr
 
 
+def recorded(exprs: list[tuple[str, str]]) -> set[str]:
+    """The recording rules' series the expressions use."""
+    return {name for _, expr in exprs for name in RECORDED_NAME.findall(expr)}
+
+
 def referenced(exprs: list[tuple[str, str]]) -> set[str]:
-    return {name for _, expr in exprs for name in METRIC_NAME.findall(expr)}
+    """The gateway's metric names the expressions use, through the recording rules they use too."""
+    rules = dict(rule_exprs())
+    names: set[str] = set()
+    pending = [expr for _, expr in exprs]
+    while pending:
+        expr = pending.pop()
+        names |= set(METRIC_NAME.findall(expr))
+        for record in RECORDED_NAME.findall(expr):
+            assert record in rules, f"{record} is not a recording rule in {[str(path) for path in RULES]}"
+            pending.append(rules[record])
+    return names
 
 
 def registry_sample_names() -> dict[str, set[str]]:
-    """Family name -> the sample names Prometheus stores for it (counter: _total; histogram: _bucket/_sum/_count)."""
+    """Family name -> the sample names Prometheus stores for it (counter: _total; histogram: _bucket/_sum/_count).
+
+    The gateway's metrics and the quality loop's, on one registry as the runtime builds them."""
     suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"], "gauge": [""]}
-    return {f.name: {f.name + s for s in suffixes[f.type]} for f in Metrics().registry.collect()}
+    registry = Metrics().registry
+    QualityMetrics(registry)
+    return {f.name: {f.name + s for s in suffixes[f.type]} for f in registry.collect()}
 
 
 def run(command: list[str | Path]) -> subprocess.CompletedProcess[str]:
@@ -95,13 +122,16 @@ class Stack:
     prometheus: str
     tiers: frozenset[str] = frozenset()
     metrics_text: str = ""
+    profiles: frozenset[str] = frozenset()  # the routed profiles: their answers are shadowed
     cheap_tokens: dict[str, int] = field(default_factory=lambda: {"input": 0, "output": 0})
     requests: int = 0
+    shadowed: int = 0  # requests the quality loop shadows (every routed, successful, non-cached answer)
 
 
-def gateway_config(sim_url: str) -> dict[str, Any]:
+def gateway_config(sim_url: str, outcomes: Path) -> dict[str, Any]:
     """e2e tiers, but only `cheap` uses sim-cheap (so its tokens are known exactly) and a private burst key;
-    a global budget of BUDGET_USD."""
+    a global budget of BUDGET_USD; the quality loop shadowing every routed answer (judged by the frontier
+    tier; shadow calls are counted apart from the tiers' tokens and cost)."""
     config = e2e_config(sim_url, "relay")
     key = f"observability-{uuid.uuid4().hex}"
     tiers = config["tiers"]
@@ -115,10 +145,16 @@ def gateway_config(sim_url: str) -> dict[str, Any]:
         sim_url, "sim-frontier", "relay", max_retries=0, fallbacks=[], extra_headers={"x-sim-fault": "500"}
     )
     del tiers["stuck"]
-    return {**config, "budget": {"limit_usd": BUDGET_USD}}
+    quality = {
+        "shadow": {"rate": 1.0, "judge_tier": "frontier", "concurrency": 2},
+        "store": {"path": str(outcomes), "prompts": False},
+        "alert_below": ALERT_BELOW,
+    }
+    return {**config, "budget": {"limit_usd": BUDGET_USD}, "quality": quality}
 
 
-def send(client: httpx.Client, stack: Stack, model: str, content: str, stream: bool = False, **extra: Any) -> None:
+def send(client: httpx.Client, stack: Stack, model: str, content: str, stream: bool = False, **extra: Any) -> str:
+    """Send one chat request; its request id."""
     body = {"model": model, "messages": [{"role": "user", "content": content}], "stream": stream, **extra}
     if stream:
         body["stream_options"] = {"include_usage": True}
@@ -126,8 +162,11 @@ def send(client: httpx.Client, stack: Stack, model: str, content: str, stream: b
     with client.stream("POST", f"{stack.gateway}/v1/chat/completions", json=body) as response:
         text = response.read().decode()
     stack.requests += 1
+    request_id = str(response.headers.get("x-triage-request-id", ""))
     if not response.is_success:
-        return
+        return request_id
+    if model in stack.profiles and response.headers["x-triage-cache"] != "hit":
+        stack.shadowed += 1
     if stream:
         chunks = [json.loads(line[6:]) for line in text.splitlines() if line.startswith("data: {")]
         usage = next((c["usage"] for c in chunks if c.get("usage")), None)
@@ -137,13 +176,14 @@ def send(client: httpx.Client, stack: Stack, model: str, content: str, stream: b
         assert usage is not None, "a cheap answer without usage: its tokens would be unknown"
         stack.cheap_tokens["input"] += usage["prompt_tokens"]
         stack.cheap_tokens["output"] += usage["completion_tokens"]
+    return request_id
 
 
 def traffic(client: httpx.Client, stack: Stack) -> None:
     """Requests that give every metric family samples."""
     for i in range(3):  # the known sequence: three non-streaming requests pinned to cheap
         send(client, stack, "cheap", f"Give me {i + 2} name ideas for a coffee shop.")
-    send(client, stack, "auto", "Prove that there are infinitely many primes, step by step.")
+    routed = send(client, stack, "auto", "Prove that there are infinitely many primes, step by step.")
     send(client, stack, "all-frontier", "Write a haiku about routing.")
     send(client, stack, "all-cheap", "What is the capital of France?")
     send(client, stack, "auto", "What is 2 + 2?", temperature=0)  # miss
@@ -153,6 +193,9 @@ def traffic(client: httpx.Client, stack: Stack) -> None:
     send(client, stack, "dead-frontier", "Fall back, please.")  # dead -> cheap: a fallback
     send(client, stack, "resetter", "Break this stream.", stream=True)  # a stream interruption
     send(client, stack, "broken", "Fail.")  # 502: a 5xx
+    for feedback in ({"thumbs": "up"}, {"thumbs": "down"}, {"score": 0.7}):
+        response = client.post(f"{stack.gateway}/v1/feedback", json={"request_id": routed, **feedback})
+        assert response.status_code == 200, response.text
 
 
 def query(client: httpx.Client, stack: Stack, promql: str) -> dict[str, Any]:

@@ -16,8 +16,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.local import processes as procs
 from tests.deploy.observability_support import (
+    ALERT_BELOW,
     BUDGET_USD,
     CHEAP_MODEL,
+    EXERCISED,
     GRAFANA,
     PRICES,
     PROMETHEUS,
@@ -30,6 +32,7 @@ from tests.deploy.observability_support import (
     expand,
     gateway_config,
     query,
+    recorded,
     referenced,
     registry_sample_names,
     rule_exprs,
@@ -101,8 +104,12 @@ def test_dashboard_shape() -> None:
             assert panel["datasource"]["uid"] == "${datasource}", panel["title"]
             assert panel["targets"] and all(t["expr"] for t in panel["targets"]), panel["title"]
     titles = " | ".join(p["title"] for p in panels)
-    for needed in ("Spend per hour", "per day", "Route mix", "Frontier share vs target", "Request latency"):
-        assert needed in titles
+    needed = ("Spend per hour", "per day", "Route mix", "Frontier share vs target", "Request latency")
+    quality = ("Retained quality", "Judged samples", "Judge verdicts", "Shadow evaluations", "Shadow cost", "Feedback")
+    for title in (*needed, *quality):
+        assert title in titles
+    rows = [p["title"] for p in sorted(panels, key=lambda p: p["gridPos"]["y"]) if p["type"] == "row"]
+    assert rows[:2] == ["Spend and savings", "Quality"], rows
 
 
 def test_provisioning_files() -> None:
@@ -130,7 +137,7 @@ def test_referenced_metrics_are_in_the_registry() -> None:
 def stack(sim_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     prometheus = binary("prometheus")
     directory = tmp_path_factory.mktemp("observability")
-    config = gateway_config(sim_url)
+    config = gateway_config(sim_url, directory / "outcomes")
     with procs.gateway(config, directory) as gateway_url:
         port = procs.free_port()
         scrape = {
@@ -145,17 +152,32 @@ def stack(sim_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=directory)
         try:
             procs.wait_http(f"http://127.0.0.1:{port}/-/ready", process, timeout_s=30)
-            stack = Stack(gateway_url, f"http://127.0.0.1:{port}", frozenset(config["tiers"]))
+            tiers, profiles = frozenset(config["tiers"]), frozenset(config["profiles"])
+            stack = Stack(gateway_url, f"http://127.0.0.1:{port}", tiers, profiles=profiles)
             with httpx.Client(timeout=30) as client:
                 traffic(client, stack)
+                wait(lambda: shadow_jobs(client, stack) == stack.shadowed, "the shadow evaluations")
                 stack.metrics_text = client.get(f"{gateway_url}/metrics").text
                 wait(lambda: value(client, stack, "sum(triage_requests_total)") == stack.requests, "the scrape")
-                # rate() and increase() need two samples of every series (the 5xx series came last)
-                two = "min(count_over_time(triage_requests_total[1m])) >= 2"
-                wait(lambda: value(client, stack, two) is not None, "a second scrape")
+                shadowed = "sum(triage_shadow_requests_total)"
+                wait(lambda: value(client, stack, shadowed) == stack.shadowed, "the scrape of the quality loop")
+                # rate() and increase() need two samples of every series (the 5xx, feedback and shadow series came last)
+                last = ("triage_requests_total", "triage_feedback_total", "triage_shadow_requests_total")
+                two = [f"min(count_over_time({name}[1m])) >= 2" for name in last]
+                wait(lambda: all(value(client, stack, q) is not None for q in two), "a second scrape")
+                # the recording rules the dashboard reads, evaluated on those samples
+                counts = [f"count({record})" for record in sorted(recorded(dashboard_exprs()))]
+                wait(lambda: all(value(client, stack, c) is not None for c in counts), "the recording rules")
             yield stack
         finally:
             procs.stop(process)
+
+
+def shadow_jobs(client: httpx.Client, stack: Stack) -> float:
+    """Shadow evaluations the gateway has finished, any result (its own /metrics, before any scrape)."""
+    families = text_string_to_metric_families(client.get(f"{stack.gateway}/metrics").text)
+    shadow = next((f for f in families if f.name == "triage_shadow_requests"), None)
+    return sum(s.value for s in shadow.samples if s.name.endswith("_total")) if shadow else 0.0
 
 
 def test_scrape_exports_every_family_and_the_referenced_names(stack: Stack) -> None:
@@ -164,7 +186,7 @@ def test_scrape_exports_every_family_and_the_referenced_names(stack: Stack) -> N
     # prometheus_client also exposes each counter's and histogram's `_created` time, parsed as its own family
     triage = {n: found for n, found in scraped.items() if n.startswith("triage_") and not n.endswith("_created")}
     assert triage.keys() == exported.keys()
-    empty = [name for name in SHOWN if not triage[name] & exported[name]]
+    empty = [name for name in EXERCISED if not triage[name] & exported[name]]
     assert not empty, f"families without samples after the traffic: {empty}"
     names = set().union(*triage.values())
     for source, exprs in (("dashboard", dashboard_exprs()), ("rules", rule_exprs())):
@@ -206,6 +228,30 @@ def test_prometheus_sees_breakers_and_budget(stack: Stack) -> None:
         assert cost is not None and cost > 0
         assert value(client, stack, remaining) == pytest.approx(BUDGET_USD - cost, abs=1e-9)
         assert value(client, stack, 'triage_budget_spent_usd{scope="global"}') == pytest.approx(cost, abs=1e-9)
+
+
+def test_prometheus_sees_the_quality_loop(stack: Stack) -> None:
+    with httpx.Client(timeout=10) as client:
+
+        def by(label: str, promql: str) -> dict[str, float]:
+            return {labels[label]: found for labels, found in samples(client, stack, f"sum by ({label}) ({promql})")}
+
+        results = by("result", "triage_shadow_requests_total")
+        assert results.keys() <= {"judged", "failed"}, results  # nothing shed, over budget or skipped
+        # dead-frontier's answers fell back to cheap: their shadow asks the dead tier, and fails
+        assert results.get("failed", 0) >= 1 and sum(results.values()) == stack.shadowed, results
+        judged = results.get("judged", 0)
+        assert judged >= 3, results
+        assert value(client, stack, "sum(triage_judge_verdicts_total)") == judged
+        assert value(client, stack, "sum(triage_quality_samples)") == judged
+        routed = by("profile", "triage_quality_routed_score_total")
+        frontier = by("profile", "triage_quality_frontier_score_total")
+        assert routed.keys() == frontier.keys() and sum(frontier.values()) <= judged
+        assert by("profile", "triage:quality_judged:increase1h").keys() == routed.keys()
+        assert by("profile", "triage:quality_retained:ratio_rate1h").keys() == routed.keys()
+        assert by("profile", "triage_quality_alert_below") == dict.fromkeys(stack.profiles, ALERT_BELOW)
+        assert (value(client, stack, "sum(triage_shadow_cost_usd_total)") or 0) > 0
+        assert by("kind", 'triage_feedback_total{profile="auto"}') == {"up": 1, "down": 1, "score": 1}
 
 
 def test_dashboard_and_rule_queries_evaluate(stack: Stack) -> None:

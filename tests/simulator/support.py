@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -79,6 +80,38 @@ def text_of(events: list[str]) -> str:
 
 def unique_key() -> str:
     return uuid.uuid4().hex
+
+
+JUDGE_SYSTEM = (
+    "Please act as an impartial judge and evaluate the quality of the responses provided by two AI assistants "
+    "to the user question displayed below. Output your final verdict by strictly following this format: "
+    '"[[A]]" if assistant A is better, "[[B]]" if assistant B is better, and "[[C]]" for a tie.'
+)
+
+
+def judge_messages(question: str, answer_a: str, answer_b: str) -> list[dict[str, str]]:
+    """The gateway's pairwise judge prompt (a system and a user message)."""
+    user = (
+        f"[User Question]\n{question}\n\n"
+        f"[The Start of Assistant A's Answer]\n{answer_a}\n[The End of Assistant A's Answer]\n\n"
+        f"[The Start of Assistant B's Answer]\n{answer_b}\n[The End of Assistant B's Answer]"
+    )
+    return [{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": user}]
+
+
+def verdict_of(text: str) -> str:
+    """ "A", "B" or "C" from a judge answer ending in [[X]]."""
+    found = re.findall(r"\[\[([ABC])\]\]", text)
+    assert len(found) == 1, text
+    return str(found[0])
+
+
+def content(http: httpx.Client, prompt: str, model: str = "sim-cheap", **body: Any) -> str:
+    """The content of a non-streamed completion for one user prompt."""
+    messages = [{"role": "user", "content": prompt}]
+    response = chat(http, model=model, messages=messages, **body)
+    assert response.status_code == 200, response.text
+    return str(response.json()["choices"][0]["message"]["content"])
 
 
 # --- plain endpoints -------------------------------------------------------------------------------------------

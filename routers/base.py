@@ -42,11 +42,17 @@ Conversation = Sequence[Message]
 
 @dataclass(frozen=True, slots=True)
 class RouterScore:
-    """One router verdict: the score, the router that gave it and how long it took."""
+    """One router verdict: the score, the router that gave it and how long it took.
+
+    ``ood`` is True when the prompt is unlike every prompt the router was trained on
+    (its score is then an extrapolation; see routers/README.md). Routers that cannot
+    tell leave it False.
+    """
 
     value: float
     router: str
     latency_s: float
+    ood: bool = False
 
 
 class RouterUnavailable(RuntimeError):

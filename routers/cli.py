@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from routers.registry import DEFAULT_ROUTER, ROUTERS, RouterOptions, build_router
+from routers.registry import DEFAULT_ROUTER, EVERYDAY, ROUTERS, RouterOptions, build_router
 
 TRAINABLE = ("ngram", "static", "embedding", "ensemble")
 
@@ -23,21 +23,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="router_command", required=True)
     train = sub.add_parser("train", help="fit a router on labelled data and write its artifact folder")
     train.add_argument("--type", dest="router_type", choices=TRAINABLE, required=True)
-    train.add_argument("--data", type=Path, required=True, help="training JSONL (prompt, strong_score, ...)")
+    train.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        required=True,
+        help="training JSONL (prompt, strong_score, ...); repeat to mix files, e.g. your outcomes and routing-train",
+    )
+    train.add_argument(
+        "--data-weight",
+        type=float,
+        action="append",
+        default=[],
+        help="the weight of each --data file's rows, in order (default 1 each)",
+    )
     train.add_argument("--out", type=Path, required=True, help="artifact folder, e.g. routers/artifacts/ngram/")
     train.add_argument("--dev", type=Path, help="labelled JSONL whose metrics go into the card (never trained on)")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--everyday", type=Path, default=EVERYDAY, help="everyday prompts JSONL; only split == train rows are used"
+    )
+    train.add_argument("--no-everyday", action="store_true", help="train on the outcome data alone")
+    train.add_argument(
+        "--everyday-weight", type=float, default=None, help="weight of one everyday row in the blend fit (default 1)"
+    )
     ev = sub.add_parser("eval", help="routing metrics on labelled data, overall and per source")
     ev.add_argument("--router", action="append", choices=sorted(ROUTERS), required=True, help="repeatable")
     ev.add_argument("--data", type=Path, required=True)
     ev.add_argument("--plot", type=Path, help="write a cost-quality curve PNG")
     ev.add_argument("--json", type=Path, help="also write the metrics as JSON")
     ev.add_argument("--artifacts", type=Path, help="artifact root (default: the packaged artifacts)")
+    ev.add_argument(
+        "--artifact", type=Path, help="one router's own folder (e.g. retrained on outcomes); needs a single --router"
+    )
+    ev.add_argument(
+        "--everyday", type=Path, default=EVERYDAY, help="everyday prompts JSONL; its split == heldout rows are reported"
+    )
+    ev.add_argument("--no-everyday", action="store_true", help="skip the everyday held-out report")
+    ev.add_argument("--calibration-plot", type=Path, help="write score histograms (everyday held-out) and Platt curve")
     score = sub.add_parser("score", help="score prompts: {id, prompt|messages} lines in, {id, score} lines out")
     score.add_argument("--router", choices=sorted(ROUTERS), default=DEFAULT_ROUTER)
     score.add_argument("--in", dest="infile", type=Path, required=True)
     score.add_argument("--out", dest="outfile", type=Path, required=True)
     score.add_argument("--artifacts", type=Path, help="artifact root (default: the packaged artifacts)")
+    score.add_argument("--artifact", type=Path, help="the router's own folder (e.g. retrained on outcomes)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,39 +75,90 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _options(args: argparse.Namespace) -> RouterOptions:
+    """``--artifacts`` is a root holding ``<router>/`` folders; ``--artifact`` one router's own folder."""
     artifacts = getattr(args, "artifacts", None)
-    return RouterOptions(artifacts=artifacts) if artifacts else RouterOptions()
+    folder = getattr(args, "artifact", None)
+    return RouterOptions(artifacts=artifacts or RouterOptions().artifacts, folder=folder)
 
 
 def _train(args: argparse.Namespace) -> int:
-    from routers.training.train import TrainJob, train
+    from routers.training.train import EVERYDAY_WEIGHT, TrainJob, train
 
-    card = train(TrainJob(args.router_type, args.data, args.out, args.dev, args.seed))
-    print(json.dumps({k: card[k] for k in ("router", "params", "git_sha")}, indent=1))
+    everyday = None if args.no_everyday else args.everyday
+    weight = EVERYDAY_WEIGHT if args.everyday_weight is None else args.everyday_weight
+    weights = [*args.data_weight, *[1.0] * len(args.data)][: len(args.data)]
+    if len(args.data_weight) > len(args.data) or any(w <= 0 for w in weights):
+        print("triage router train: one positive --data-weight per --data file, at most", file=sys.stderr)
+        return 2
+    data = args.data[0] if len(args.data) == 1 else tuple(zip(args.data, weights, strict=True))
+    job = TrainJob(args.router_type, data, args.out, args.dev, args.seed, everyday=everyday, everyday_weight=weight)
+    card = train(job)
+    print(json.dumps({k: card[k] for k in ("router", "params", "cv", "git_sha")}, indent=1))
     if "dev" in card:
         _print_table(card["router"], card["dev"]["metrics"])
+    if "everyday" in card:
+        _print_everyday(card["router"], card["everyday"]["metrics"])
     return 0
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from routers.evaluation import metrics_by_source, score_rows_sync
-    from routers.training.data import read_jsonl
+    if args.artifact is not None and len(set(args.router)) != 1:
+        print("triage router eval: --artifact names one router's folder: give exactly one --router", file=sys.stderr)
+        return 2
+    from routers.evaluation import everyday_report, metrics_by_source, ood_share, score_rows_full_sync
+    from routers.training.data import everyday_rows, is_everyday, read_jsonl
 
     rows = read_jsonl(args.data)
+    data_is_everyday = is_everyday(rows)
+    if data_is_everyday:  # an everyday file given as --data: report its held-out rows (all rows if unsplit)
+        held = [r for r in rows if r.get("split", "heldout") == "heldout"]
+        everyday, rows = held, []
+    else:
+        everyday = [] if args.no_everyday or args.everyday is None else everyday_rows(args.everyday, "heldout")
     results: dict[str, dict[str, Any]] = {}
     all_scores: dict[str, list[float]] = {}
+    everyday_scores: dict[str, list[float]] = {}
     for name in dict.fromkeys(args.router):
-        all_scores[name] = score_rows_sync(build_router(name, _options(args)), rows)
-        results[name] = metrics_by_source(all_scores[name], rows)
-        _print_table(name, results[name])
+        results[name] = {}
+        if rows:
+            scored = score_rows_full_sync(build_router(name, _options(args)), rows)
+            all_scores[name] = [s.value for s in scored]
+            results[name] = metrics_by_source(all_scores[name], rows)
+            results[name]["all"]["ood_share"] = ood_share(scored)
+            _print_table(name, results[name])
+        if everyday:
+            scored = score_rows_full_sync(build_router(name, _options(args)), everyday)
+            everyday_scores[name] = [s.value for s in scored]
+            results[name]["everyday"] = everyday_report(scored, everyday)
+            _print_everyday(name, results[name]["everyday"])
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
-    if args.plot:
+    if args.plot and all_scores:
         from routers.plots import cost_quality_plot
 
         cost_quality_plot(all_scores, rows, args.plot, title=args.data.name)
         print(f"wrote {args.plot}")
+    if args.calibration_plot and everyday_scores:
+        _calibration_plot(args, everyday_scores, everyday)
     return 0
+
+
+def _calibration_plot(args: argparse.Namespace, scores: dict[str, list[float]], rows: list[dict[str, Any]]) -> None:
+    from routers.plots import calibration_plot
+
+    name = next(iter(scores))
+    router = build_router(name, _options(args))
+    platt = getattr(router, "platt", None)
+    calibration_plot(name, scores[name], [int(r["label"]) for r in rows], platt, args.calibration_plot)
+    print(f"wrote {args.calibration_plot}")
+
+
+def _print_everyday(name: str, m: dict[str, Any]) -> None:
+    print(f"\n{name}: everyday held-out (ood share {m['ood_share']:.3f})")
+    print(f"  {'kind':<18} {'n':>4} {'AUC':>6} {'easy':>6} {'hard':>6}")
+    print(f"  {'all':<18} {int(m['n']):>4} {m['auc']:>6.3f} {m['mean_easy']:>6.3f} {m['mean_hard']:>6.3f}")
+    for kind, k in m["kinds"].items():
+        print(f"  {kind:<18} {int(k['n']):>4} {k['auc']:>6.3f} {k['mean_easy']:>6.3f} {k['mean_hard']:>6.3f}")
 
 
 def _print_table(name: str, metrics: dict[str, dict[str, float]]) -> None:

@@ -1,4 +1,7 @@
-"""The ``embedding`` router: all-MiniLM-L6-v2 (ONNX, int8 per-channel) plus a logistic head.
+"""The ``embedding`` router: all-MiniLM-L6-v2 (ONNX, int8 per-channel) plus logistic heads.
+
+The heads (``heads.npz``: ``outcome``, ``everyday``, ``domain``) are combined by the
+domain-gated blend and Platt map in ``blend.json`` (``routers.blend``).
 
 Run time needs only onnxruntime, tokenizers and numpy. The encoder reads the first
 ``MAX_TOKENS`` (96) tokens of the view (``prompt_text``), padded only within a batch;
@@ -26,8 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from routers.artifact import LinearHead, _sigmoid, load_calibration, require
+from routers.artifact import Heads, load_blend, load_calibration, require
 from routers.base import Conversation, RouterScore, prompt_text
+from routers.blend import GatedBlend
 from routers.calibration import Calibration
 
 if TYPE_CHECKING:
@@ -137,32 +141,37 @@ class MicroBatcher:
 
 
 class EmbeddingRouter:
-    """MiniLM embedding + logistic head, off the event loop, micro-batched."""
+    """MiniLM embedding, logistic heads and their gated blend, off the event loop, micro-batched."""
 
-    def __init__(self, encoder: OnnxEncoder, head: LinearHead, calibration: Calibration | None = None) -> None:
+    def __init__(
+        self, encoder: OnnxEncoder, heads: Heads, blend: GatedBlend, calibration: Calibration | None = None
+    ) -> None:
         self.name = "embedding"
         self.calibration = calibration or Calibration.uniform()
         self.encoder = encoder
-        self.head = head
+        self.heads = heads
+        self.blend = blend
+        self.platt = blend.platt
         self.batcher = MicroBatcher(self.score_texts)
 
     @classmethod
     def from_artifacts(cls, folder: Path) -> EmbeddingRouter:
-        require(folder, "encoder.int8.onnx", "tokenizer.json", "head.npz")
-        return cls(OnnxEncoder.load(folder), LinearHead.load(folder / "head.npz"), load_calibration(folder))
+        require(folder, "encoder.int8.onnx", "tokenizer.json", "heads.npz", "blend.json")
+        heads = Heads.load(folder / "heads.npz")
+        return cls(OnnxEncoder.load(folder), heads, load_blend(folder), load_calibration(folder))
 
     def logits(self, texts: Sequence[str]) -> list[float]:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths pad less
         out = [0.0] * len(texts)
         for start in range(0, len(order), CHUNK):
             rows = order[start : start + CHUNK]
-            values = self.head.logits(self.encoder.encode([texts[i] for i in rows]))
-            for i, z in zip(rows, values, strict=True):
-                out[i] = float(z)
+            heads = self.heads.by_name("embedding", self.encoder.encode([texts[i] for i in rows]))
+            for i, h in zip(rows, heads, strict=True):
+                out[i] = self.blend.logit(h)
         return out
 
     def score_texts(self, texts: Sequence[str]) -> list[float]:
-        return [_sigmoid(z) for z in self.logits(texts)]
+        return [self.platt(z) for z in self.logits(texts)]
 
     async def score(self, messages: Conversation) -> RouterScore:
         start = time.perf_counter()

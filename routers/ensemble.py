@@ -1,51 +1,54 @@
-"""The ``ensemble`` router: a logistic blend of the ``ngram`` and ``static`` logits.
+"""The ``ensemble`` router: one domain-gated blend over the ``ngram`` and ``static`` heads.
 
-``score = sigmoid(sum_i weight_i * logit_i + bias)``; the weights are fitted on
-out-of-fold logits of the training prompts (``routers.training``), so the blend never
-sees a member's in-sample scores. Both members are sub-millisecond, so the blend is too.
-``blend.json`` names the member folders relative to the ensemble's own folder.
+Both members compute their heads (``outcome``, ``everyday``, ``domain``; see
+``routers.blend``); the ensemble's ``blend.json`` names the member folders (relative to its
+own folder) and weighs their heads, gated by ``ngram.domain``. The blend weights are fitted
+on out-of-fold head logits of the training prompts (``routers.training``), so the blend
+never sees a member's in-sample scores; the Platt map is fitted on out-of-fold blend logits.
+The out-of-distribution flag comes from the static member (``routers.ood``). Both members
+are sub-millisecond, so the blend is too.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
-from routers.artifact import SyncRouter, load_calibration, require
+from routers.artifact import SyncRouter, load_blend, load_calibration
+from routers.blend import GatedBlend
 from routers.ngram import NgramRouter
 from routers.static import StaticRouter
 
-MEMBER_TYPES: Mapping[str, type[NgramRouter] | type[StaticRouter]] = MappingProxyType(
-    {"ngram": NgramRouter, "static": StaticRouter}
-)
-
 
 class EnsembleRouter(SyncRouter):
-    """Weighted sum of member logits."""
+    """The gated blend of the n-gram and static heads."""
 
     def __init__(
-        self, members: Sequence[SyncRouter], weights: Sequence[float], bias: float, name: str = "ensemble", **kw: Any
+        self, ngram: NgramRouter, static: StaticRouter, blend: GatedBlend, name: str = "ensemble", **kw: Any
     ) -> None:
-        super().__init__(name=name, **kw)
-        if len(members) != len(weights):
-            raise ValueError("one weight per member")
-        self.members = tuple(members)
-        self.weights = tuple(float(w) for w in weights)
-        self.bias = float(bias)
+        super().__init__(name=name, platt=blend.platt, **kw)
+        self.ngram = ngram
+        self.static = static
+        self.blend = blend
 
     @classmethod
     def from_artifacts(cls, folder: Path) -> EnsembleRouter:
-        require(folder, "blend.json")
-        blend = json.loads((folder / "blend.json").read_text())
-        members = [MEMBER_TYPES[m["type"]].from_artifacts((folder / m["path"]).resolve()) for m in blend["members"]]
-        weights = [float(m["weight"]) for m in blend["members"]]
-        return cls(members, weights, float(blend["bias"]), calibration=load_calibration(folder))
+        blend = load_blend(folder)
+        paths = {m["type"]: m["path"] for m in json.loads((folder / "blend.json").read_text())["members"]}
+        ngram = NgramRouter.from_artifacts((folder / paths["ngram"]).resolve())
+        static = StaticRouter.from_artifacts((folder / paths["static"]).resolve())
+        return cls(ngram, static, blend, calibration=load_calibration(folder))
+
+    def head_logits(self, texts: Sequence[str]) -> tuple[list[dict[str, float]], list[bool]]:
+        static, ood = self.static.embed(texts)
+        heads = [{**n, **s} for n, s in zip(self.ngram.head_logits(texts), static, strict=True)]
+        return heads, ood
+
+    def assess(self, texts: Sequence[str]) -> tuple[list[float], list[bool]]:
+        heads, ood = self.head_logits(texts)
+        return [self.blend.logit(h) for h in heads], ood
 
     def logits(self, texts: Sequence[str]) -> list[float]:
-        columns = [m.logits(texts) for m in self.members]
-        return [
-            self.bias + sum(w * col[i] for w, col in zip(self.weights, columns, strict=True)) for i in range(len(texts))
-        ]
+        return self.assess(texts)[0]

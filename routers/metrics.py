@@ -120,3 +120,26 @@ def evaluate(scores: Sequence[float], strong: Sequence[float], weak: Sequence[fl
         cpt80=cpt(scores, strong, weak, 0.8),
         share_for_95=share_for_quality(scores, strong, weak, 0.95),
     )
+
+
+def roc_auc(scores: Sequence[float], labels: Sequence[int]) -> float:
+    """Ranking AUC: P(a random hard prompt (label 1) scores above a random easy one); ties count half.
+
+    NaN when either label is missing.
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.int64)
+    if s.shape != y.shape or s.ndim != 1:
+        raise ValueError("scores and labels must be 1-D sequences of equal length")
+    pos, neg = int((y == 1).sum()), int((y == 0).sum())
+    if pos == 0 or neg == 0:
+        return float("nan")
+    order = np.argsort(s, kind="stable")
+    ranks = np.empty(s.size, dtype=np.float64)
+    sorted_s = s[order]
+    # average ranks (1-based) over tie blocks
+    starts = np.concatenate([[0], np.flatnonzero(sorted_s[1:] != sorted_s[:-1]) + 1])
+    ends = np.concatenate([starts[1:], [s.size]])
+    for a, b in zip(starts, ends, strict=True):
+        ranks[order[a:b]] = (a + b + 1) / 2.0
+    return float((ranks[y == 1].sum() - pos * (pos + 1) / 2.0) / (pos * neg))

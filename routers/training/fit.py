@@ -40,34 +40,80 @@ def soft_target(
     return np.clip(((1.0 - smooth) * gap + smooth * cat_mean + 1.0) / 2.0, 0.0, 1.0)
 
 
-def fit_soft_logistic(x: Matrix, p: NDArray[np.float64], c: float, seed: int = 0) -> tuple[NDArray[np.float64], float]:
-    """Logistic regression on soft labels; returns (weights, bias)."""
+def fit_soft_logistic(
+    x: Matrix, p: NDArray[np.float64], c: float, seed: int = 0, weight: NDArray[np.float64] | None = None
+) -> tuple[NDArray[np.float64], float]:
+    """Logistic regression on soft labels (rows with zero ``weight`` are left out); (weights, bias)."""
     import scipy.sparse as sp
     from sklearn.linear_model import LogisticRegression
 
+    w = np.ones(x.shape[0]) if weight is None else np.asarray(weight, dtype=np.float64)
+    rows = np.flatnonzero(w > 0)
+    x, p, w = x[rows], p[rows], w[rows]
     n = x.shape[0]
+    mean = float(np.average(p, weights=w)) if n else 0.5
+    if n < 2 or float(np.ptp(p)) == 0.0 or mean <= 0.0 or mean >= 1.0:
+        # nothing to learn (no rows, e.g. outcome data without everyday rows, or one target value):
+        # a constant head at the rows' mean, so the blend can weigh it to nothing
+        clipped = min(max(mean, 1e-3), 1 - 1e-3)
+        return np.zeros(x.shape[1], dtype=np.float64), float(np.log(clipped / (1 - clipped)))
     stacked = sp.vstack([x, x]).tocsr() if sp.issparse(x) else np.vstack([x, x])
     model = LogisticRegression(C=c, max_iter=5000, random_state=seed)
-    model.fit(stacked, np.r_[np.ones(n), np.zeros(n)], sample_weight=np.r_[p, 1.0 - p])
+    model.fit(stacked, np.r_[np.ones(n), np.zeros(n)], sample_weight=np.r_[w * p, w * (1.0 - p)])
     return np.asarray(model.coef_[0], dtype=np.float64), float(model.intercept_[0])
 
 
-def out_of_fold_logits(
-    x: Matrix, p: NDArray[np.float64], c: float, seed: int = 0, folds: int = FOLDS
-) -> NDArray[np.float64]:
-    """Logits of each training row from a model fitted without it (K-fold).
+def fold_indices(n: int, seed: int = 0, folds: int = FOLDS) -> list[NDArray[np.int64]]:
+    """The held-out rows of each fold (a seeded permutation dealt round-robin)."""
+    order = np.random.default_rng(seed).permutation(n)
+    return [np.sort(order[k::folds]) for k in range(folds)]
 
-    Used for calibration (the score distribution of prompts the model has not seen)
-    and to fit the ensemble's blend without leaking.
+
+def out_of_fold_logits(
+    x: Matrix,
+    p: NDArray[np.float64],
+    c: float,
+    seed: int = 0,
+    folds: int = FOLDS,
+    weight: NDArray[np.float64] | None = None,
+) -> NDArray[np.float64]:
+    """Logits of each row from a model fitted without it (K-fold; every row gets one).
+
+    Used for calibration (the score distribution of prompts the model has not seen), to fit
+    blends without leaking, and for cross-validation. Rows with zero ``weight`` are never
+    fitted on but are still scored.
     """
-    order = np.random.default_rng(seed).permutation(x.shape[0])
+    w = np.ones(x.shape[0]) if weight is None else weight
     out = np.zeros(x.shape[0], dtype=np.float64)
-    for k in range(folds):
-        held = order[k::folds]
-        keep = np.setdiff1d(order, held)
-        w, b = fit_soft_logistic(x[keep], p[keep], c, seed)
-        out[held] = np.asarray(x[held] @ w).ravel() + b
+    for held in fold_indices(x.shape[0], seed, folds):
+        keep = np.setdiff1d(np.arange(x.shape[0]), held)
+        coef, b = fit_soft_logistic(x[keep], p[keep], c, seed, w[keep])
+        out[held] = np.asarray(x[held] @ coef).ravel() + b
     return out
+
+
+def fit_platt(
+    logits: NDArray[np.float64], labels: NDArray[np.int64], weight: NDArray[np.float64] | None = None
+) -> tuple[float, float]:
+    """Platt scaling: (a, b) of ``sigmoid(a * logit + b)`` fitted to binary labels (nearly unregularised).
+
+    The map must be strictly increasing; where the data cannot give one (no labelled rows of
+    both classes, or out-of-fold logits that do not rank the labels at all), it is the identity.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    if logits.size < 2 or np.unique(labels).size < 2:
+        return 1.0, 0.0
+    model = LogisticRegression(C=1e4, max_iter=5000)
+    model.fit(logits.reshape(-1, 1), labels, sample_weight=weight)
+    a, b = float(model.coef_[0][0]), float(model.intercept_[0])
+    return (a, b) if a > 0 else (1.0, 0.0)
+
+
+def roc_auc(scores: NDArray[np.float64], labels: NDArray[np.int64]) -> float:
+    from routers.metrics import roc_auc as auc
+
+    return auc([float(v) for v in scores], [int(v) for v in labels])
 
 
 def sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:

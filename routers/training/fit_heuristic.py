@@ -23,9 +23,8 @@ from routers.evaluation import metrics_by_source
 from routers.heuristic import features
 from routers.registry import ARTIFACTS_DIR
 from routers.training.card import make_card, sha256
-from routers.training.data import read_jsonl, row_text
+from routers.training.data import load_training, read_jsonl, row_text
 from routers.training.fit import fit_soft_logistic, out_of_fold_logits, sigmoid
-from routers.training.train import labelled
 
 C = 1.0
 
@@ -36,7 +35,8 @@ def main() -> None:
     parser.add_argument("--dev", type=Path, help="labelled JSONL whose metrics go into the card")
     parser.add_argument("--out", type=Path, default=ARTIFACTS_DIR / "heuristic.calibration.json")
     args = parser.parse_args()
-    texts, p = labelled(args.data)
+    ts = load_training(args.data, None)
+    texts, p = ts.texts, ts.target
     names = list(features(""))
     x = _matrix(texts, names)
     w, b = fit_soft_logistic(x, p, C)
@@ -46,7 +46,7 @@ def main() -> None:
     calibration = Calibration.from_scores([float(v) for v in sigmoid(out_of_fold_logits(x, p, C))])
     calibration.dump(args.out)
     params = {"C": C, "bias": b, "weights": dict(zip(names, (float(v) for v in w), strict=True))}
-    card = make_card("heuristic", args.data, len(texts), params, calibration)
+    card = make_card("heuristic", args.data, None, ts, params, calibration)
     if args.dev is not None:
         rows = read_jsonl(args.dev)
         scores = sigmoid(_matrix([row_text(r) for r in rows], names) @ w + b)

@@ -1,15 +1,25 @@
-"""``triage router train``: fit a router's head on labelled data and write its artifact folder.
+"""``triage router train``: fit a router's heads and blend on labelled data and write its artifact folder.
 
-Every learned router is fitted the same way (``routers.training.fit``): soft target from
-the score gap smoothed toward the category mean, logistic regression, calibration on
-out-of-fold scores of the training prompts, a card with dev metrics if ``--dev`` is given.
+Every learned router is fitted the same way (see ``routers.blend`` for what runs):
+
+1. Three logistic heads on the router's features (``routers.training.heads``): ``outcome``
+   on the outcome rows (soft target from the smoothed score gap, ``routers.training.fit``),
+   ``everyday`` on the everyday train rows (soft target ``p_hard``), ``domain`` on all rows
+   (closed benchmark question or open-ended prompt; classes weighted equally).
+2. The domain-gated blend of the heads, fitted on their out-of-fold logits with soft targets;
+   everyday rows weigh ``everyday_weight`` each, outcome rows 1.
+3. Platt scaling of the blend logit, fitted on the everyday train rows' out-of-fold blend
+   logits against their binary labels; the score quantiles (``calibration.json``) come from
+   the out-of-fold scores of all training prompts.
+
+Hyper-parameters were chosen by 5-fold cross-validation on routing-train + everyday train
+(``python -m routers.training.select``; the figures are in routers/README.md).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -17,141 +27,127 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from routers.artifact import LinearHead
+from routers.blend import BENCHMARK, OPEN, GatedBlend, Platt, Term, with_weights
 from routers.training import card as cards
-from routers.training.data import read_jsonl, row_text
-from routers.training.fit import fit_soft_logistic, out_of_fold_logits, sigmoid, soft_target
+from routers.training.data import EVERYDAY, DataFiles, TrainingSet, load_training
+from routers.training.fit import FOLDS, fit_platt, fit_soft_logistic, out_of_fold_logits, roc_auc, sigmoid
+from routers.training.heads import HeadLogits, Hyper, train_embedding, train_ngram, train_static
 
-# Inverse regularisation strength per router (C = 1 everywhere: for ngram, 5-fold CV on the
-# training split found C in 0.3-1 best; for the dense heads C = 1 vs 10 made little difference).
-C_BY_TYPE: Mapping[str, float] = MappingProxyType({"ngram": 1.0, "static": 1.0, "embedding": 1.0, "ensemble": 1.0})
+BLEND_C = 1.0
+# Weight of one everyday train row in the blend fit (an outcome row weighs 1). 5-fold CV on
+# routing-train + everyday train was flat between 0.3 and 10 (routers/README.md); 1 kept.
+EVERYDAY_WEIGHT = 1.0
 
 
 @dataclass(frozen=True, slots=True)
 class TrainJob:
     kind: str
-    data: Path
+    data: DataFiles  # one file, or (file, weight) pairs mixed into one training set
     out: Path
     dev: Path | None = None
     seed: int = 0
-    write: bool = True  # False: only compute out-of-fold logits (ensemble members)
+    write: bool = True  # False: only compute out-of-fold logits (ensemble members, selection)
+    everyday: Path | None = EVERYDAY
+    everyday_weight: float = EVERYDAY_WEIGHT
+    hyper: Hyper = field(default_factory=Hyper)
 
 
-@dataclass(frozen=True, slots=True)
-class Fitted:
-    """What every trainer returns: out-of-fold logits on the training rows and hyper-parameters."""
-
-    oof_logits: NDArray[np.float64]
-    params: dict[str, Any]
-
-
-def labelled(path: Path) -> tuple[list[str], NDArray[np.float64]]:
-    rows = read_jsonl(path)
-    p = soft_target([r["strong_score"] for r in rows], [r["weak_score"] for r in rows], [r["category"] for r in rows])
-    return [row_text(r) for r in rows], p
-
-
-def ngram_matrix(texts: Sequence[str], idf: NDArray[np.float32]) -> Any:
-    import scipy.sparse as sp
-
-    from routers.ngram import DENSE, HASH_BITS, featurize
-
-    feats = [featurize(t, idf) for t in texts]
-    rows = np.concatenate([np.full(f.indices.size, i) for i, f in enumerate(feats)])
-    cols = np.concatenate([f.indices for f in feats])
-    vals = np.concatenate([f.values for f in feats])
-    sparse = sp.csr_matrix((vals, (rows, cols)), shape=(len(texts), 2**HASH_BITS))
-    dense = np.stack([f.dense for f in feats]).reshape(len(texts), DENSE)
-    return sp.hstack([sparse, sp.csr_matrix(dense)]).tocsr()
-
-
-def ngram_idf(texts: Sequence[str]) -> NDArray[np.float32]:
-    from routers.ngram import HASH_BITS
-
-    counts = ngram_matrix(texts, np.ones(2**HASH_BITS, dtype=np.float32))[:, : 2**HASH_BITS]
-    df = np.asarray((counts > 0).sum(axis=0)).ravel()
-    return (np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0).astype(np.float32)
-
-
-def train_ngram(job: TrainJob, texts: list[str], p: NDArray[np.float64]) -> Fitted:
-    from routers.ngram import HASH_BITS, NgramModel
-
-    c = C_BY_TYPE["ngram"]
-    idf = ngram_idf(texts)
-    x = ngram_matrix(texts, idf)
-    if job.write:
-        w, b = fit_soft_logistic(x, p, c, job.seed)
-        d = 2**HASH_BITS
-        NgramModel(idf, w[:d].astype(np.float32), w[d:].astype(np.float32), b).dump(job.out / "weights.npz")
-    return Fitted(out_of_fold_logits(x, p, c, job.seed), {"C": c})
-
-
-def _dense_head(job: TrainJob, x: NDArray[np.float32], p: NDArray[np.float64]) -> Fitted:
-    c = C_BY_TYPE[job.kind]
-    if job.write:
-        w, b = fit_soft_logistic(x, p, c, job.seed)
-        LinearHead(w.astype(np.float32), b).dump(job.out / "head.npz")
-    return Fitted(out_of_fold_logits(x, p, c, job.seed), {"C": c, "features": int(x.shape[1])})
-
-
-def train_static(job: TrainJob, texts: list[str], p: NDArray[np.float64]) -> Fitted:
-    from routers.static import StaticEncoder
-
-    if not (job.out / "embeddings.npy").exists():
-        from routers.training.distill_static import distill
-
-        distill(job.out)
-    return _dense_head(job, StaticEncoder.load(job.out).encode(texts), p)
-
-
-def train_embedding(job: TrainJob, texts: list[str], p: NDArray[np.float64]) -> Fitted:
-    from routers.embedding import CHUNK, OnnxEncoder
-
-    if not (job.out / "encoder.int8.onnx").exists():
-        from routers.training.export_encoder import export
-
-        export(job.out)
-    encoder = OnnxEncoder.load(job.out)
-    order = np.argsort([len(t) for t in texts], kind="stable")
-    x = np.zeros((len(texts), 384), dtype=np.float32)
-    for start in range(0, len(order), CHUNK):
-        rows = order[start : start + CHUNK]
-        x[rows] = encoder.encode([texts[i] for i in rows])
-    return _dense_head(job, x, p)
-
-
-def train_ensemble(job: TrainJob, texts: list[str], p: NDArray[np.float64]) -> Fitted:
-    """Blend weights fitted on the members' out-of-fold logits (members retrained in folds)."""
-    members = ["ngram", "static"]
-    columns = []
-    for member in members:
-        sub = TrainJob(member, job.data, job.out.parent / member, None, job.seed, write=False)
-        columns.append(TRAINERS[member](sub, texts, p).oof_logits)
-    z = np.stack(columns, axis=1)
-    c = C_BY_TYPE["ensemble"]
-    w, b = fit_soft_logistic(z, p, c, job.seed)
-    blend = {"members": [{"type": m, "path": f"../{m}", "weight": float(wi)} for m, wi in zip(members, w, strict=True)]}
-    blend["bias"] = float(b)  # type: ignore[assignment]
-    (job.out / "blend.json").write_text(json.dumps(blend, indent=1) + "\n")
-    return Fitted(out_of_fold_logits(z, p, c, job.seed), {"C": c, "members": members})
-
-
-TRAINERS: Mapping[str, Callable[[TrainJob, list[str], NDArray[np.float64]], Fitted]] = MappingProxyType(
-    {"ngram": train_ngram, "static": train_static, "embedding": train_embedding, "ensemble": train_ensemble}
+MEMBERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"ngram": ("ngram",), "static": ("static",), "embedding": ("embedding",), "ensemble": ("ngram", "static")}
+)
+HEAD_TRAINERS: Mapping[str, Callable[[TrainJob, TrainingSet], HeadLogits]] = MappingProxyType(
+    {"ngram": train_ngram, "static": train_static, "embedding": train_embedding}
 )
 
 
+def template(kind: str) -> GatedBlend:
+    """The blend of ``kind`` with zero weights: gated by its first member's domain head."""
+    members = MEMBERS[kind]
+    terms = [Term(f"{m}.outcome", BENCHMARK, 0.0) for m in members]
+    terms += [Term(f"{m}.everyday", OPEN, 0.0) for m in members]
+    return GatedBlend(f"{members[0]}.domain", tuple(terms), 0.0, 0.0)
+
+
+def blend_features(blend: GatedBlend, heads: Mapping[str, NDArray[np.float64]]) -> NDArray[np.float64]:
+    """``GatedBlend.features`` for many rows at once (one column per term, then ``g``)."""
+    g = sigmoid(heads[blend.gate])
+    columns = [heads[t.head] * (g if t.domain == BENCHMARK else 1.0 - g) for t in blend.terms]
+    return np.stack([*columns, g], axis=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Blended:
+    blend: GatedBlend
+    oof_logits: NDArray[np.float64]  # out-of-fold blend logits of every training row
+
+
+def fit_blend(kind: str, heads: Mapping[str, NDArray[np.float64]], ts: TrainingSet, job: TrainJob) -> Blended:
+    """Blend weights on the heads' out-of-fold logits, then Platt on the blend's out-of-fold logits."""
+    base = template(kind)
+    x = blend_features(base, heads)
+    weight = np.where(ts.everyday, job.everyday_weight, ts.weight)
+    coef, bias = fit_soft_logistic(x, ts.target, BLEND_C, job.seed, weight)
+    oof = out_of_fold_logits(x, ts.target, BLEND_C, job.seed, weight=weight)
+    if ts.everyday.any():
+        a, b = fit_platt(oof[ts.everyday], ts.label[ts.everyday])
+    else:  # outcome data alone (e.g. a deployment's own): label = the frontier scored higher
+        a, b = fit_platt(oof, (ts.strong > ts.weak).astype(np.int64), ts.weight)
+    return Blended(with_weights(base, [float(v) for v in coef], bias, Platt(a, b)), oof)
+
+
+def member_heads(job: TrainJob, ts: TrainingSet) -> HeadLogits:
+    heads: dict[str, NDArray[np.float64]] = {}
+    params: dict[str, Any] = {}
+    for member in MEMBERS[job.kind]:
+        write = job.write and member == job.kind
+        folder = job.out if member == job.kind else job.out.parent / member  # --out is the router's own folder
+        sub = TrainJob(member, job.data, folder, None, job.seed, write, job.everyday, job.everyday_weight, job.hyper)
+        fitted = HEAD_TRAINERS[member](sub, ts)
+        heads.update(fitted.logits)
+        params[member] = fitted.params
+    return HeadLogits(heads, params)
+
+
+def cv_metrics(oof_logits: NDArray[np.float64], ts: TrainingSet, platt: Platt) -> dict[str, float]:
+    """Out-of-fold APGR on the outcome rows and ranking AUC on the everyday train rows."""
+    from routers.metrics import apgr
+
+    out = ~ts.everyday
+    scores = [platt(float(z)) for z in oof_logits]
+    if not ts.everyday.any():
+        return {"outcome_apgr": apgr(oof_logits[out].tolist(), ts.strong[out].tolist(), ts.weak[out].tolist())}
+    return {
+        "outcome_apgr": apgr(oof_logits[out].tolist(), ts.strong[out].tolist(), ts.weak[out].tolist()),
+        "everyday_auc": roc_auc(oof_logits[ts.everyday], ts.label[ts.everyday]),
+        "everyday_mean_easy": float(np.mean([s for s, y in zip(scores, ts.label, strict=True) if y == 0])),
+        "everyday_mean_hard": float(np.mean([s for s, y in zip(scores, ts.label, strict=True) if y == 1])),
+    }
+
+
 def train(job: TrainJob) -> dict[str, Any]:
-    """Fit, calibrate, evaluate on ``job.dev`` if given, and write the card; returns the card."""
+    """Fit, calibrate, evaluate on ``job.dev`` and the everyday held-out rows, write the card; returns it."""
     from routers.calibration import Calibration
 
     job.out.mkdir(parents=True, exist_ok=True)
-    texts, p = labelled(job.data)
-    fitted = TRAINERS[job.kind](job, texts, p)
-    calibration = Calibration.from_scores([float(v) for v in sigmoid(fitted.oof_logits)])
+    ts = load_training(job.data, job.everyday)
+    heads = member_heads(job, ts)
+    blended = fit_blend(job.kind, heads.logits, ts, job)
+    extra = {"members": [{"type": m, "path": f"../{m}"} for m in MEMBERS[job.kind]]} if job.kind == "ensemble" else {}
+    blended.blend.dump(job.out / "blend.json", extra)
+    platt = blended.blend.platt
+    calibration = Calibration.from_scores([platt(float(z)) for z in blended.oof_logits])
     calibration.dump(job.out / "calibration.json")
-    card = cards.make_card(job.kind, job.data, len(texts), fitted.params, calibration)
+    params = {
+        **heads.params,
+        "blend_C": BLEND_C,
+        "everyday_weight": job.everyday_weight,
+        "platt": {"a": platt.a, "b": platt.b},
+    }
+    card = cards.make_card(job.kind, job.data, job.everyday, ts, params, calibration)
+    card["cv"] = {"folds": FOLDS, **cv_metrics(blended.oof_logits, ts, platt)}
     if job.dev is not None:
         card["dev"] = cards.dev_metrics(job.kind, job.out, job.dev)
+    if job.everyday is not None:
+        card["everyday"] = cards.everyday_metrics(job.kind, job.out, job.everyday)
     cards.write_card(job.out, card)
     return card

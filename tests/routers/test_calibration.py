@@ -37,8 +37,9 @@ def test_learned_calibration_and_card(name: str) -> None:
     for share, threshold in table.items():
         assert threshold == pytest.approx(cal.threshold_for_share(float(share)))
         assert abs(cal.share_at(threshold) - float(share)) <= 0.02
-    for key in ("training_data", "trained_at", "git_sha", "label", "dev"):
+    for key in ("training_data", "everyday_data", "trained_at", "git_sha", "label", "dev", "everyday", "cv"):
         assert key in card
+    assert card["everyday_data"]["split"] == "train" and card["everyday"]["split"] == "heldout"
 
 
 def test_from_scores_is_monotone_and_rejects_bad_input() -> None:

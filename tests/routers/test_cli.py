@@ -84,3 +84,78 @@ def test_eval_reproduces_the_card(tmp_path: Path, router: str) -> None:
     for source in ("all", "mmlu", "gsm8k"):
         for key in ("apgr", "cpt50", "cpt80", "share_for_95"):
             assert got[source][key] == pytest.approx(card[source][key], abs=1e-9), (source, key)
+
+
+def _outcomes(path: Path, flip: bool) -> Path:
+    """Outcome rows in routing-train's schema: proofs need the frontier, capitals do not (or the reverse)."""
+    rows = []
+    for i in range(60):
+        proof = i % 2 == 0
+        needs = proof != flip
+        prompt = f"Prove the lemma about primes number {i}" if proof else f"What is the capital of country {i}?"
+        rows.append(
+            {
+                "id": f"r{i}",
+                "prompt": prompt,
+                "source": "triage",
+                "category": "auto",
+                "strong_model": "s",
+                "weak_model": "w",
+                "strong_score": 1.0,
+                "weak_score": 0.0 if needs else 1.0,
+            }
+        )
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_train_mixes_weighted_files_and_score_reads_an_artifact_folder(tmp_path: Path) -> None:
+    """A deployment's outcomes (weight 3) mixed with contrary data (weight 0.2): the outcomes win."""
+    ours, theirs = _outcomes(tmp_path / "ours.jsonl", False), _outcomes(tmp_path / "theirs.jsonl", True)
+    out = tmp_path / "ours-ngram"
+    assert (
+        _run(
+            "train",
+            "--type",
+            "ngram",
+            "--data",
+            str(ours),
+            "--data",
+            str(theirs),
+            "--data-weight",
+            "3",
+            "--data-weight",
+            "0.2",
+            "--no-everyday",
+            "--out",
+            str(out),
+        )
+        == 0
+    )
+    card = load_card(out)
+    assert [f["weight"] for f in card["training_data"]["files"]] == [3.0, 0.2]
+    prompts = tmp_path / "in.jsonl"
+    prompts.write_text(
+        '{"id": "p", "prompt": "Prove the lemma about primes number 7"}\n'
+        '{"id": "c", "prompt": "What is the capital of country 7?"}\n'
+    )
+    scored = tmp_path / "scores.jsonl"
+    assert _run("score", "--router", "ngram", "--artifact", str(out), "--in", str(prompts), "--out", str(scored)) == 0
+    scores = {row["id"]: row["score"] for row in map(json.loads, scored.read_text().splitlines())}
+    assert scores["p"] > scores["c"]
+    assert (
+        _run(
+            "train",
+            "--type",
+            "ngram",
+            "--data",
+            str(ours),
+            "--data-weight",
+            "0",
+            "--no-everyday",
+            "--out",
+            str(tmp_path / "x"),
+        )
+        == 2
+    )
+    assert _run("eval", "--router", "ngram", "--router", "heuristic", "--artifact", str(out), "--data", str(ours)) == 2

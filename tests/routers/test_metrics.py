@@ -62,3 +62,11 @@ def test_evaluate_and_validation() -> None:
         evaluate([], [], [])
     with pytest.raises(ValueError):
         evaluate([0.1], [1.0, 0.0], [0.0, 0.0])
+
+
+def test_roc_auc_with_ties_and_missing_labels() -> None:
+    from routers.metrics import roc_auc
+
+    assert roc_auc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]) == pytest.approx(0.75)
+    assert roc_auc([0.5, 0.5], [0, 1]) == pytest.approx(0.5)
+    assert math.isnan(roc_auc([0.1, 0.2], [1, 1]))

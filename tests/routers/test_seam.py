@@ -37,8 +37,14 @@ async def test_scores_in_unit_interval_single_and_batch(name: str) -> None:
             assert isinstance(one, RouterScore)
             assert 0.0 <= one.value <= 1.0 and one.router == name and one.latency_s >= 0.0
             # int8 dynamic quantisation takes activation ranges per batch: batch-mates move the
-            # embedding router's score a little; every other router is exact.
-            assert one.value == pytest.approx(many.value, abs=0.03 if name == "embedding" else 1e-6)
+            # embedding router's blend logit a little (compared before the steep Platt map);
+            # every other router is exact.
+            if name == "embedding":
+                platt = router.platt  # type: ignore[attr-defined]
+                assert platt.inverse(one.value) == pytest.approx(platt.inverse(many.value), abs=0.3)
+            else:
+                assert one.value == pytest.approx(many.value, abs=1e-6)
+            assert one.ood == many.ood
         assert await router.score_batch([]) == []
     finally:
         await router.aclose()

@@ -126,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_demo_arguments(demo)
     demo.set_defaults(func=cmd_demo)
     _add_router_commands(commands)
+    from gateway.quality.cli import add_commands as add_quality_commands
+
+    add_quality_commands(commands)
     return parser
 
 

@@ -24,10 +24,13 @@ import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import FrameType
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from gateway.settings import ConfigError
 
 log = logging.getLogger("triage.serve")
 
@@ -101,6 +104,7 @@ class DrainingServer(uvicorn.Server):
         self._app = app
         self._drain_delay_s = drain_delay_s
         self._drain_task: asyncio.Task[None] | None = None
+        self._reloads: set[asyncio.Task[None]] = set()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -108,11 +112,25 @@ class DrainingServer(uvicorn.Server):
         loop = asyncio.get_running_loop()
         for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, self.on_signal, sig)
+        loop.add_signal_handler(signal.SIGHUP, self.on_reload)
         try:
             yield
         finally:
-            for sig in STOP_SIGNALS:
+            for sig in (*STOP_SIGNALS, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
+
+    def on_reload(self) -> None:
+        """SIGHUP: rebuild the routers from their artifacts (the old ones keep serving on failure)."""
+        runtime = getattr(self._app.state, "runtime", None)
+        if runtime is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._reload(runtime))
+        self._reloads.add(task)
+        task.add_done_callback(self._reloads.discard)
+
+    async def _reload(self, runtime: Any) -> None:
+        with contextlib.suppress(ConfigError):  # logged by the runtime; the old routers keep serving
+            await runtime.reload_routers()
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.on_signal(signal.Signals(sig))

@@ -115,6 +115,8 @@ class Profile(_Frozen):
     allow_tier_header: bool = False  # let clients pin a tier with the x-triage-tier header
     shadow_rate: float | None = Field(None, ge=0.0, le=1.0)  # overrides quality.shadow.rate; 0 opts out
     router_artifact: str | None = None  # load the router from this folder instead of the shipped artifact
+    # a prompt unlike everything the router was trained on: route by its score anyway, or send it to the frontier
+    ood: Literal["prior", "frontier"] = "prior"
 
 
 class ShadowSettings(_Frozen):

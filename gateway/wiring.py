@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from gateway.cache.policy import CacheControl, ResponseCache
@@ -23,7 +23,8 @@ from gateway.quality.loop import QualityLoop
 from gateway.request.auth import Authenticator
 from gateway.request.cost import resolve_price
 from gateway.request.lifecycle import RequestLifecycle
-from gateway.request.pipeline import GLOBAL_BUDGET, Pipeline, ProfileRoute
+from gateway.request.pipeline import GLOBAL_BUDGET, Pipeline
+from gateway.request.profiles import build_profiles, build_routers
 from gateway.request.values import RequestRecord
 from gateway.settings import ConfigError, Settings, resolve_master_key, resolve_secrets
 from gateway.state.breakers import Breakers
@@ -34,9 +35,9 @@ from gateway.state.redis import RedisGuard, build_guard
 from gateway.upstream.base import Target, Transport
 from gateway.upstream.caller import UpstreamCaller
 from gateway.upstream.params import is_call_option
-from policies.types import ProfileView
 from routers.base import Router
-from routers.registry import UnknownRouter, build_router
+
+log = logging.getLogger("triage.wiring")
 
 
 @dataclass(slots=True)
@@ -58,6 +59,7 @@ class Runtime:
     draining: bool = False  # set on SIGTERM: readiness fails and new requests get 503 shutting_down
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     listeners: list[Callable[[RequestRecord], None]] = field(default_factory=list)  # told of every finished request
+    _reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def start(self) -> None:
         """Start the background work (breaker sync) inside the serving loop; then ready."""
@@ -83,6 +85,28 @@ class Runtime:
             metrics.budget_spent.labels(snapshot.scope).set(snapshot.spent_usd)
             metrics.budget_remaining.labels(snapshot.scope).set(max(snapshot.limit_usd - snapshot.spent_usd, 0.0))
 
+    async def reload_routers(self) -> list[str]:
+        """Rebuild every profile's router and calibration, then swap them in at once.
+
+        Loading runs in a worker thread; if any router fails to load, nothing changes and
+        ``ConfigError`` says why (the old routers keep serving). Returns the profiles reloaded.
+        """
+        async with self._reload_lock:
+            try:
+                routers = await asyncio.to_thread(build_routers, self.settings)
+            except ConfigError as exc:
+                log.error("router reload failed; still serving the previous routers: %s", exc)
+                raise
+            old = self.routers
+            self.pipeline.profiles = build_profiles(self.settings, routers)
+            self.routers = routers
+            if self.quality is not None:
+                self.quality.profiles = {name: route.view for name, route in self.pipeline.profiles.items()}
+            log.info("routers reloaded: %s", ", ".join(f"{n}={r.name}" for n, r in routers.items()))
+            # in-flight requests may still hold the old routers: close them a little later
+            self.tasks.append(asyncio.get_running_loop().create_task(_close_later(old.values(), 30.0)))
+            return sorted(routers)
+
     async def redis_state(self) -> str:
         """``off`` without Redis, else ``ok``/``down`` from an active ping."""
         return "off" if self.redis is None else await self.redis.ping()
@@ -105,7 +129,7 @@ class Runtime:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        await asyncio.gather(*(r.aclose() for r in self.routers.values()), return_exceptions=True)
+        await _close_routers(self.routers.values())
         await asyncio.gather(*(t.aclose() for t in self.transports.values()), return_exceptions=True)
         await self.cache.aclose()
         if self.redis is not None:
@@ -127,18 +151,14 @@ def build_targets(settings: Settings, environ: Mapping[str, str] | None = None) 
     }
 
 
-def build_routers(settings: Settings) -> dict[str, Router]:
-    routers: dict[str, Router] = {}
-    for name, profile in settings.profiles.items():
-        if profile.router in routers:
-            continue
-        try:
-            routers[profile.router] = build_router(profile.router)
-        except UnknownRouter as exc:
-            raise ConfigError(f"profiles.{name}.router: {exc}") from None
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"profiles.{name}.router: cannot load router {profile.router!r}: {exc}") from None
-    return routers
+async def _close_routers(routers: Iterable[Router]) -> None:
+    unique = {id(r): r for r in routers}.values()
+    await asyncio.gather(*(r.aclose() for r in unique), return_exceptions=True)
+
+
+async def _close_later(routers: Iterable[Router], delay_s: float) -> None:
+    await asyncio.sleep(delay_s)
+    await _close_routers(routers)
 
 
 def build_transports(settings: Settings) -> dict[str, Transport]:
@@ -177,21 +197,7 @@ def build_runtime(
     """
     targets = build_targets(settings, environ)
     routers = build_routers(settings)
-    profiles = {
-        name: ProfileRoute(
-            ProfileView(
-                name,
-                profile.cheap_tier,
-                profile.frontier_tier,
-                routers[profile.router].calibration.threshold_for_share(profile.frontier_share),
-                frontier_share=profile.frontier_share,
-                calibration=routers[profile.router].calibration,
-                over_budget=profile.over_budget,
-            ),
-            routers[profile.router],
-        )
-        for name, profile in settings.profiles.items()
-    }
+    profiles = build_profiles(settings, routers)
     transports = dict(transports) if transports is not None else build_transports(settings)
     master_key = resolve_master_key(settings, environ)
     scrub = Scrubber([*(t.api_key for t in targets.values() if t.api_key), *([master_key] if master_key else [])])
@@ -203,6 +209,7 @@ def build_runtime(
     from gateway.request.tokens import TokenCounter
 
     header_pins = frozenset(name for name, p in settings.profiles.items() if p.allow_tier_header)
+    ood_to_frontier = frozenset(name for name, p in settings.profiles.items() if p.ood == "frontier")
     pipeline = Pipeline(
         profiles,
         caller,
@@ -213,6 +220,7 @@ def build_runtime(
         breakers,
         budgets,
         header_pins,
+        ood_to_frontier,
     )
     metrics = Metrics()
     metrics.set_targets((name, profile.frontier_share) for name, profile in settings.profiles.items())

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import Response
 
 from gateway.http.deps import AdminKeys, Serving
-from gateway.protocol.errors import InvalidRequest, ModelNotFound, invalid_fields, json_response
+from gateway.protocol.errors import InvalidRequest, ModelNotFound, error_body, invalid_fields, json_response
+from gateway.settings import ConfigError
 from gateway.state.keys import KeyRecord, new_key
 
 admin_api = APIRouter()
@@ -78,3 +79,19 @@ async def revoke_key(key_id: str, keys: AdminKeys) -> Response:
     if not await keys.revoke(key_id):
         raise ModelNotFound(f"no key with id {key_id!r}", param="key_id", code="key_not_found")
     return json_response(200, {"id": key_id, "object": "key", "deleted": True})
+
+
+@admin_api.post("/admin/routers/reload")
+async def reload_routers(keys: AdminKeys, runtime: Serving) -> Response:
+    """Rebuild every profile's router and calibration from its artifact; swap them atomically.
+
+    If a router fails to load, the previous ones keep serving and the answer says why.
+    """
+    try:
+        profiles = await runtime.reload_routers()
+    except ConfigError as exc:
+        body = error_body(
+            f"router reload failed; still serving the previous routers: {exc}", "server_error", None, "reload_failed"
+        )
+        return json_response(503, body)
+    return json_response(200, {"object": "reload", "profiles": profiles})

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from starlette.responses import Response
 
 from gateway.http.deps import Caller, Serving
-from gateway.protocol.errors import InvalidRequest, ModelNotFound, NotReady, invalid_fields, json_response
+from gateway.protocol.errors import InvalidRequest, ModelNotFound, invalid_fields, json_response
 
 feedback_api = APIRouter()
 
@@ -39,7 +39,10 @@ class Feedback(BaseModel):
 @feedback_api.post("/v1/feedback")
 async def feedback(request: Request, caller: Caller, runtime: Serving) -> Response:
     if runtime.quality is None:
-        raise NotReady("feedback needs the quality loop: add a `quality` section to the config")
+        raise ModelNotFound(
+            "feedback needs the quality loop, which this gateway does not run (no `quality` section)",
+            code="feedback_disabled",
+        )
     try:
         spec = Feedback.model_validate(orjson.loads(await request.body() or b"{}"))
     except orjson.JSONDecodeError:

@@ -62,6 +62,12 @@ class Metrics:
         self.router_score = Histogram(
             "triage_router_score", "Router scores, P(frontier needed).", ["router"], buckets=SCORE_BUCKETS, registry=r
         )
+        self.router_ood = Counter(
+            "triage_router_ood",
+            "Routed requests whose prompt was out of the router's training distribution.",
+            ["profile", "router"],
+            registry=r,
+        )
         self.router_latency = Histogram(
             "triage_router_latency_seconds", "Time to score one request.", ["router"], buckets=FAST_BUCKETS, registry=r
         )

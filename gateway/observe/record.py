@@ -39,6 +39,8 @@ def record(metrics: Metrics, rec: RequestRecord, cache_backend: str, cache_up: b
 def _route(metrics: Metrics, rec: RequestRecord) -> None:
     if rec.score is not None:
         metrics.router_score.labels(rec.score.router).observe(rec.score.value)
+        if rec.score.ood:
+            metrics.router_ood.labels(rec.profile, rec.score.router).inc()
         metrics.router_latency.labels(rec.score.router).observe(rec.score.latency_s)
     if rec.decision is not None:
         metrics.decisions.labels(rec.profile, rec.decision.tier, rec.decision.reason).inc()

@@ -181,6 +181,8 @@ class RequestLifecycle:
             headers["x-triage-reason"] = "cache hit"
         elif routed is not None:
             reason = routed.decision.detail
+            if routed.score is not None and routed.score.ood:
+                reason += "; ood"  # the prompt is unlike the router's training data
             if answered is not None and answered.tier != routed.decision.tier:
                 reason += f"; fell back from {routed.decision.tier} to {answered.tier}"
             headers["x-triage-reason"] = reason

@@ -56,6 +56,7 @@ class Pipeline:
         breakers: Breakers,
         budgets: BudgetStore,
         header_pins: frozenset[str] = frozenset(),
+        ood_to_frontier: frozenset[str] = frozenset(),
     ) -> None:
         self.counter = counter
         self.profiles = dict(profiles)
@@ -66,6 +67,7 @@ class Pipeline:
         self.breakers = breakers
         self.budgets = budgets
         self.header_pins = header_pins  # profiles that honour the x-triage-tier header
+        self.ood_to_frontier = ood_to_frontier  # profiles that send out-of-distribution prompts to the frontier
         self.tiers = {name: _tier_view(target) for name, target in caller.targets.items()}
         self.smallest_window = min(t.context_window for t in self.tiers.values())
 
@@ -122,10 +124,13 @@ class Pipeline:
         profile = self.profiles.get(request.model)
         score = await profile.router.score(messages) if pinned is None and profile is not None else None
         expected = self.budgets.settings.expected_output_tokens
+        policy_score = score.value if score is not None else None
+        if score is not None and score.ood and request.model in self.ood_to_frontier:
+            policy_score = 1.0  # out of distribution: the profile sends it to the frontier
         inputs = RouteInputs(
             pinned_tier=pinned,
             profile=profile.view if profile is not None else None,
-            score=score.value if score is not None else None,
+            score=policy_score,
             facts=request_facts(request, messages, self.counter, self.smallest_window, expected),
             health=self.breakers.health(now),
             allowed_tiers=admitted.allowed_tiers,

@@ -235,3 +235,22 @@ async def test_the_budget_estimate_counts_every_choice() -> None:
         assert four.status_code == 429 and four.json()["error"]["code"] == "budget_exceeded"
         assert [r.status for r in recs] == [200, 429]
         assert len(fake.calls) == 1
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("ood", ["prior", "frontier"])
+async def test_an_out_of_distribution_prompt_is_flagged_and_routed_as_the_profile_says(ood: str) -> None:
+    fake = FakeTransport(Script(completion()))
+    profiles = {"auto": {"router": "ensemble", "ood": ood}}
+    async with gateway(fake, profiles=profiles) as (client, _runtime, recs):
+        mash = await post(client, model="auto", messages=[{"role": "user", "content": "xqzj vbnm kplr wtyx hjkq zzvv"}])
+        assert mash.status_code == 200 and mash.headers["x-triage-reason"].endswith("; ood")
+        assert float(mash.headers["x-triage-score"]) < 0.5  # the header keeps the router's own score
+        assert mash.headers["x-triage-tier"] == ("frontier" if ood == "frontier" else "cheap")
+        plain = await post(
+            client, model="auto", messages=[{"role": "user", "content": "What is the capital of France?"}]
+        )
+        assert "ood" not in plain.headers["x-triage-reason"] and plain.headers["x-triage-tier"] == "cheap"
+        metrics = (await client.get("/metrics")).text
+        assert 'triage_router_ood_total{profile="auto",router="ensemble"} 1.0' in metrics
+        assert [r.score.ood for r in recs if r.score is not None] == [True, False]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -57,7 +57,9 @@ class Tier(_Frozen):
     max_retries: int = Field(2, ge=0, le=10)
     fallbacks: tuple[str, ...] | None = None
     extra_headers: dict[str, str] = Field(default_factory=dict)
-    capabilities: frozenset[Capability] = frozenset(get_args(Capability))
+    # the features the tier supports; unset: what litellm's model map says about the model
+    # (vision, function calling, response schema), or text + tools for a model it does not know
+    capabilities: frozenset[Capability] | None = None
     retry_budget_ratio: float = Field(0.5, ge=0.0, le=10.0)  # retries allowed per request, on average, per tier
     # body fields beyond OpenAI's parameters that the litellm transport passes on (e.g. top_k);
     # litellm call options are refused when the runtime is built (gateway.upstream.params)

@@ -21,7 +21,7 @@ from gateway.observe.request_log import log_request
 from gateway.protocol.errors import Scrubber
 from gateway.quality.loop import QualityLoop
 from gateway.request.auth import Authenticator
-from gateway.request.cost import resolve_price
+from gateway.request.cost import resolve_capabilities, resolve_price
 from gateway.request.lifecycle import RequestLifecycle
 from gateway.request.pipeline import GLOBAL_BUDGET, Pipeline
 from gateway.request.profiles import build_profiles, build_routers
@@ -120,9 +120,13 @@ class Runtime:
         for listener in self.listeners:
             listener(rec)
 
-    def lifecycle(self, control: CacheControl, tier_header: str | None) -> RequestLifecycle:
+    def lifecycle(
+        self, control: CacheControl, tier_header: str | None, client_request_id: str | None = None
+    ) -> RequestLifecycle:
         """The owner of one new chat request."""
-        return RequestLifecycle(self.pipeline, self.limiter, self.settings, self.record, control, tier_header)
+        return RequestLifecycle(
+            self.pipeline, self.limiter, self.settings, self.record, control, tier_header, client_request_id
+        )
 
     async def aclose(self) -> None:
         self.ready = False
@@ -146,7 +150,13 @@ def build_targets(settings: Settings, environ: Mapping[str, str] | None = None) 
             )
     keys = resolve_secrets(settings, environ)
     return {
-        name: Target(name=name, tier=tier, price=resolve_price(name, tier), api_key=keys.get(name))
+        name: Target(
+            name=name,
+            tier=tier,
+            price=resolve_price(name, tier),
+            api_key=keys.get(name),
+            capabilities=resolve_capabilities(tier),
+        )
         for name, tier in settings.tiers.items()
     }
 

@@ -56,6 +56,7 @@ def tier(sim_url: str, model: str, transport: str, **extra: Any) -> dict[str, An
         "transport": transport,
         "price": {"input_per_mtok": prices[0], "output_per_mtok": prices[1]},
         "timeout_s": 10,
+        "capabilities": ["tools", "images", "json_schema"],  # the simulator supports all three
         **extra,
     }
 

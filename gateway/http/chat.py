@@ -86,7 +86,9 @@ _OPENAPI = {
 @chat_api.post("/v1/chat/completions", openapi_extra=_OPENAPI)
 async def chat_completions(request: Request, runtime: Serving) -> Response:
     life = runtime.lifecycle(
-        CacheControl.parse(request.headers.get("cache-control")), request.headers.get("x-triage-tier")
+        CacheControl.parse(request.headers.get("cache-control")),
+        request.headers.get("x-triage-tier"),
+        request.headers.get("x-request-id"),
     )
     request.state.request_id = life.request_id
     try:
@@ -116,7 +118,7 @@ async def chat_completions(request: Request, runtime: Serving) -> Response:
         log.exception("request %s: unhandled error", life.request_id)
         await life.finish(500)
         error = InternalError("internal error in the gateway")
-        error.headers["x-triage-request-id"] = life.request_id
+        error.headers["x-triage-request-id"] = error.headers["x-request-id"] = life.request_id
         raise error from None
     await life.finish(200)
     return Response(outcome.body, media_type="application/json", headers=outcome.headers)

@@ -2,8 +2,8 @@
 
 Body: ``{"request_id": "req_…", "score": 0.8}`` (a score in [0, 1]) or
 ``{"request_id": "req_…", "thumbs": "up" | "down"}`` (1 and 0). Authenticated like
-``/v1/*``; a key may give feedback only on its own tenant's requests (the master key on
-any). An unknown or expired request id — or another tenant's — is a 404. The outcome
+``/v1/*``; a key may give feedback only on its own tenant's requests (request ids are
+looked up per tenant, since clients may choose them with ``x-request-id``). An unknown or expired request id — or another tenant's — is a 404. The outcome
 is stored unless the request's key opted out.
 """
 
@@ -49,8 +49,8 @@ async def feedback(request: Request, caller: Caller, runtime: Serving) -> Respon
         raise InvalidRequest("request body is not valid JSON") from None
     except ValidationError as exc:
         raise invalid_fields(exc.errors()) from None
-    ref = await runtime.quality.index.lookup(spec.request_id)
-    if ref is None or (not caller.master and ref.tenant != caller.namespace):
+    ref = await runtime.quality.index.lookup(caller.namespace, spec.request_id)
+    if ref is None:
         raise ModelNotFound(
             f"no request {spec.request_id!r} to give feedback on (unknown, expired, or another tenant's)",
             param="request_id",

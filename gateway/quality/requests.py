@@ -21,6 +21,10 @@ PREFIX = "triage:req:"
 MEMORY_ENTRIES = 100_000
 
 
+def _key(tenant: str, request_id: str) -> str:
+    return f"{PREFIX}{tenant}:{request_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class RequestRef:
     request_id: str
@@ -41,23 +45,25 @@ class RequestIndex:
 
     async def remember(self, ref: RequestRef) -> None:
         if self._guard is None:
-            self._memory[ref.request_id] = ref
+            self._memory[_key(ref.tenant, ref.request_id)] = ref
             while len(self._memory) > MEMORY_ENTRIES:
                 self._memory.popitem(last=False)
             return
         client, value = self._guard.client, orjson.dumps(asdict(ref))
         try:
-            await self._guard.call("requests", lambda: client.set(PREFIX + ref.request_id, value, ex=self._ttl_s))
+            key = _key(ref.tenant, ref.request_id)
+            await self._guard.call("requests", lambda: client.set(key, value, ex=self._ttl_s))
         except RedisUnavailable:
             return
 
-    async def lookup(self, request_id: str) -> RequestRef | None:
+    async def lookup(self, tenant: str, request_id: str) -> RequestRef | None:
+        """The tenant's request with this id (ids are per tenant: clients may choose them)."""
         if self._guard is None:
-            ref = self._memory.get(request_id)
+            ref = self._memory.get(_key(tenant, request_id))
             return ref if ref is not None and self._clock() - ref.ts <= self._ttl_s else None
         client = self._guard.client
         try:
-            raw: Any = await self._guard.call("requests", lambda: client.get(PREFIX + request_id))
+            raw: Any = await self._guard.call("requests", lambda: client.get(_key(tenant, request_id)))
         except RedisUnavailable:
             return None
         return RequestRef(**orjson.loads(raw)) if raw is not None else None

@@ -35,6 +35,28 @@ def cost_usd(price: Price, usage: Usage) -> float:
     return (usage.prompt_tokens * price.input_per_mtok + usage.completion_tokens * price.output_per_mtok) / 1e6
 
 
+def resolve_capabilities(tier: Tier) -> frozenset[str]:
+    """The tier's declared capabilities, else litellm's model map's, else text + tools.
+
+    A self-hosted model litellm does not know (``openai/<anything>`` on vLLM) is assumed to
+    take tools but not images or JSON schemas: declare more in the config when it does.
+    """
+    if tier.capabilities is not None:
+        return frozenset(tier.capabilities)
+    import litellm
+
+    try:
+        info: Mapping[str, Any] = litellm.get_model_info(tier.model)
+    except Exception:  # litellm raises bare Exception for unmapped models
+        return frozenset({"tools"})
+    found = {"tools"} if info.get("supports_function_calling") is not False else set()
+    if info.get("supports_vision"):
+        found.add("images")
+    if info.get("supports_response_schema"):
+        found.add("json_schema")
+    return frozenset(found)
+
+
 def resolve_price(name: str, tier: Tier) -> Price:
     """The tier's configured price, else litellm's bundled price for its model."""
     if tier.price is not None:

@@ -57,8 +57,9 @@ class RequestLifecycle:
         recorder: Recorder,
         control: CacheControl,
         tier_header: str | None,
+        client_request_id: str | None = None,
     ) -> None:
-        self.request_id = new_request_id()
+        self.request_id = new_request_id(client_request_id)
         self.started = time.perf_counter()
         self._pipeline, self._limiter, self._settings, self._recorder = pipeline, limiter, settings, recorder
         self._control, self._tier_header = control, tier_header
@@ -171,7 +172,7 @@ class RequestLifecycle:
 
     def headers(self) -> dict[str, str]:
         """The ``x-triage-*`` response headers from what is known so far."""
-        headers = {"x-triage-request-id": self.request_id, **self.admitted.headers}
+        headers = {"x-triage-request-id": self.request_id, "x-request-id": self.request_id, **self.admitted.headers}
         looked, routed, answered = self.looked, self.routed, self.answered
         if looked is not None:
             headers["x-triage-cache"] = looked.status

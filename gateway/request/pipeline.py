@@ -229,7 +229,7 @@ def _tier_view(target: Target) -> TierView:
         model=tier.model,
         fallbacks=tier.fallbacks,
         context_window=tier.context_window,
-        capabilities=frozenset(tier.capabilities),
+        capabilities=target.capabilities,
         input_per_mtok=target.price.input_per_mtok,
         output_per_mtok=target.price.output_per_mtok,
     )

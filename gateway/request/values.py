@@ -16,6 +16,7 @@ request log read only that record.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,8 +29,17 @@ from gateway.upstream.caller import CallTrace
 from policies.types import RouteDecision
 from routers.base import RouterScore
 
+_CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,99}")
 
-def new_request_id() -> str:
+
+def new_request_id(client_id: str | None = None) -> str:
+    """The client's ``x-request-id`` when well-formed (8-100 of ``A-Za-z0-9._:-``), else a new one.
+
+    A client-chosen id is only ever looked up together with the caller's tenant (the feedback
+    API), so one tenant can neither address nor collide with another's request.
+    """
+    if client_id is not None and _CLIENT_ID.fullmatch(client_id):
+        return client_id
     return "req_" + os.urandom(12).hex()
 
 

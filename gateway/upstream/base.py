@@ -67,6 +67,7 @@ class Target:
     tier: Tier
     price: Price
     api_key: str | None = field(default=None, repr=False)
+    capabilities: frozenset[str] = frozenset({"tools", "images", "json_schema"})  # resolved at start-up
 
     @property
     def headers(self) -> dict[str, str]:

@@ -168,3 +168,14 @@ def test_every_command_has_help(command: str) -> None:
     result = _triage(command, "--help")
     assert result.returncode == 0
     assert "usage: triage" in result.stdout
+
+
+def test_capabilities_default_to_what_litellm_knows_about_the_model() -> None:
+    from gateway.request.cost import resolve_capabilities
+    from gateway.settings import Tier
+
+    assert resolve_capabilities(Tier(model="openai/gpt-4o")) == {"tools", "images", "json_schema"}
+    assert resolve_capabilities(Tier(model="openai/Qwen/Qwen2.5-7B-Instruct", api_base="http://vllm:8000/v1")) == {
+        "tools"
+    }
+    assert resolve_capabilities(Tier(model="openai/x", capabilities=frozenset({"images"}))) == {"images"}

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from loadgen import Target  # type: ignore[import-not-found]
 from servers import LITELLM_KEY  # type: ignore[import-not-found]
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "routing-dev.jsonl"
+from routers.registry import ROUTING_DEV
+
+DEV = ROUTING_DEV
 SIM_ARGS = ["--ttft-ms", "0", "--tokens-per-s", "1000000", "--answer-tokens", "24"]
 FAULT = "500;rate=0.2"
 PROMPTS = 512

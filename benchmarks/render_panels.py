@@ -2,7 +2,7 @@
 
 Starts the simulator and a gateway on the demo config (``deploy/config/demo.yaml``: cheap and
 frontier tiers at their demo prices, profiles ``auto`` 30% and ``auto-economy`` 10%), sends
-open-loop traffic (prompts from ``shared/data/routing-dev.jsonl``) in three phases -- ``auto``,
+open-loop traffic (prompts from ``routers/data/routing/routing-dev.jsonl``) in three phases -- ``auto``,
 then ``auto-economy``, then both with many temperature-0 repeats (cache hits) -- a quarter of
 it streamed, and scrapes ``/metrics`` every second. The panels are computed from those scrapes
 the way the dashboard's PromQL computes them (rates and ``histogram_quantile`` over a window):
@@ -33,7 +33,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from common import RESULTS, ROOT, percentile, write_result  # type: ignore[import-not-found]
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "routing-dev.jsonl"
+from routers.registry import ROUTING_DEV
+
+DATA = ROUTING_DEV
 DEMO = ROOT / "deploy" / "config" / "demo.yaml"
 PHASES = ("auto", "auto-economy", "mixed + repeats")
 REPEAT_SHARE = (0.1, 0.1, 0.45)  # share of each phase's requests that repeat an earlier temperature-0 request

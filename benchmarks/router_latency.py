@@ -23,10 +23,10 @@ from typing import Any
 from common import RESULTS, percentile, write_result  # type: ignore[import-not-found]
 
 from routers.base import Router
-from routers.registry import DEFAULT_ROUTER, build_router
+from routers.registry import DEFAULT_ROUTER, ROUTING_DEV, build_router
 
 ALL = ("random", "heuristic", "ngram", "static", "ensemble", "embedding")
-DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "routing-dev.jsonl"
+DEV = ROUTING_DEV
 _TEXT = (
     "A company is deciding whether to move its billing service from a monolith to separate services. "
     "The team has eight engineers, a release every two weeks and a database that is shared with the "

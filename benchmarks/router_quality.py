@@ -19,9 +19,9 @@ from common import RESULTS, write_result  # type: ignore[import-not-found]
 
 from routers.evaluation import metrics_by_source, score_rows_sync
 from routers.plots import cost_quality_plot
-from routers.registry import ROUTERS, build_router
+from routers.registry import ROUTERS, ROUTING_DEV, build_router
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "routing-dev.jsonl"
+DEV = ROUTING_DEV
 
 
 def read_rows(path: Path, limit: int | None) -> list[dict[str, Any]]:

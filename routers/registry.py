@@ -16,6 +16,9 @@ from routers.base import Router
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 # Hand-labelled everyday prompts (train rows for training, heldout rows for evaluation only).
 EVERYDAY = Path(__file__).resolve().parent / "data" / "everyday" / "everyday.jsonl"
+# Real GPT-4 vs Mixtral outcomes (lm-sys/RouteLLM data, Apache-2.0; see routers/data/routing/README.md and NOTICE).
+ROUTING_TRAIN = Path(__file__).resolve().parent / "data" / "routing" / "routing-train.jsonl"
+ROUTING_DEV = Path(__file__).resolve().parent / "data" / "routing" / "routing-dev.jsonl"
 
 
 @dataclass(frozen=True, slots=True)

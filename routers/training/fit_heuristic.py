@@ -1,6 +1,6 @@
 """Refit the ``heuristic`` router's weights on the training split (offline, scikit-learn).
 
-    python -m routers.training.fit_heuristic --data ../shared/data/routing-train.jsonl
+    python -m routers.training.fit_heuristic --data routers/data/routing/routing-train.jsonl
 
 prints the ``_BIAS`` and ``_WEIGHTS`` (rounded to 4 decimals) to paste into
 ``routers/heuristic.py`` (the router itself stays dependency-free), rewrites

@@ -1,6 +1,6 @@
 """Choose the heads' regularisation and the everyday weight by K-fold cross-validation (offline).
 
-    python -m routers.training.select --data ../shared/data/routing-train.jsonl [--everyday PATH] [--json cv.json]
+    python -m routers.training.select --data routers/data/routing/routing-train.jsonl [--everyday PATH] [--json cv.json]
 
 Everything is measured out of fold on routing-train + the everyday train rows (never on dev,
 never on the everyday held-out rows), with the folds ``routers.training.train`` uses:

@@ -10,9 +10,9 @@ import pytest
 
 from routers.artifact import load_card
 from routers.cli import add_arguments, run
-from routers.registry import ARTIFACTS_DIR, DEFAULT_ROUTER
+from routers.registry import ARTIFACTS_DIR, DEFAULT_ROUTER, ROUTING_DEV
 
-DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "routing-dev.jsonl"
+DEV = ROUTING_DEV
 
 
 def _run(*argv: str) -> int:

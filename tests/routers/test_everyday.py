@@ -11,9 +11,9 @@ import pytest
 from routers.base import RouterScore
 from routers.cli import add_arguments, run
 from routers.evaluation import everyday_report
-from routers.registry import ARTIFACTS_DIR, DEFAULT_ROUTER, EVERYDAY, build_router
+from routers.registry import ARTIFACTS_DIR, DEFAULT_ROUTER, EVERYDAY, ROUTING_DEV, build_router
 
-DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "routing-dev.jsonl"
+DEV = ROUTING_DEV
 EASY = [
     "What is the capital of France?",
     "Translate 'good morning' into Spanish",

@@ -262,6 +262,16 @@ def test_shadow_export_retrain_reload_raises_quality(world: dict[str, Any]) -> N
     routed_after, frontier_after, _ = _wait_judged(url, len(world["train"]) + len(world["heldout"]))
     retained_after = (routed_after - routed_before) / (frontier_after - frontier_before)
     print(f"retained quality: before the reload {retained_before:.3f}, after {retained_after:.3f}")
+    text = httpx.get(f"{url}/metrics").text
+    shadow_cost = sum(
+        float(x.rsplit(" ", 1)[1]) for x in text.splitlines() if x.startswith("triage_shadow_cost_usd_total{")
+    )
+    served_cost = sum(float(x.rsplit(" ", 1)[1]) for x in text.splitlines() if x.startswith("triage_cost_usd_total{"))
+    requests = len(world["train"]) + len(world["heldout"])
+    print(
+        f"shadow cost ${1000 * shadow_cost / requests:.4f} per 1k requests (served: ${1000 * served_cost / requests:.4f})"
+    )
+    assert shadow_cost > 0
     assert retained_after > retained_before + 0.1
 
 

@@ -107,6 +107,18 @@ class Runtime:
             self.tasks.append(asyncio.get_running_loop().create_task(_close_later(old.values(), 30.0)))
             return sorted(routers)
 
+    def ready_state(self) -> dict[str, object]:
+        """What ``/readyz`` reports besides Redis: the routers and the cache backend's state."""
+        store = self.cache.store
+        routers = sorted({router.name for router in self.routers.values()})
+        return {"routers": routers, "cache": {"backend": store.backend, "state": store.state}}
+
+    def exposition(self) -> bytes:
+        """The metrics in Prometheus's text format."""
+        from prometheus_client import generate_latest
+
+        return generate_latest(self.metrics.registry)
+
     async def redis_state(self) -> str:
         """``off`` without Redis, else ``ok``/``down`` from an active ping."""
         return "off" if self.redis is None else await self.redis.ping()

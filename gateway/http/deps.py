@@ -31,7 +31,7 @@ Serving = Annotated[Runtime, Depends(serving_runtime)]
 
 
 async def caller(request: Request, runtime: Serving) -> Principal:
-    return await runtime.auth.client(request.headers.get("authorization"))
+    return await runtime.auth.client(request.headers.get("authorization"))  # the Authenticator: one hop
 
 
 Caller = Annotated[Principal, Depends(caller)]

@@ -49,7 +49,7 @@ async def feedback(request: Request, caller: Caller, runtime: Serving) -> Respon
         raise InvalidRequest("request body is not valid JSON") from None
     except ValidationError as exc:
         raise invalid_fields(exc.errors()) from None
-    ref = await runtime.quality.index.lookup(caller.namespace, spec.request_id)
+    ref = await runtime.quality.lookup(caller.namespace, spec.request_id)
     if ref is None:
         raise ModelNotFound(
             f"no request {spec.request_id!r} to give feedback on (unknown, expired, or another tenant's)",

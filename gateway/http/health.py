@@ -19,12 +19,5 @@ async def healthz() -> Response:
 @health_api.get("/readyz")
 async def readyz(runtime: Serving) -> Response:
     redis = await runtime.redis_state()  # an active ping: readiness does not wait for a request to notice
-    store = runtime.cache.store
-    cache = {"backend": store.backend, "state": store.state}
-    body = {
-        "status": "ready",
-        "routers": sorted({router.name for router in runtime.routers.values()}),
-        "cache": cache,
-        "redis": redis,
-    }
+    body = {"status": "ready", **runtime.ready_state(), "redis": redis}
     return json_response(200, body)

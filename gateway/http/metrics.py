@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.responses import Response
 
 from gateway.wiring import Runtime
@@ -17,4 +17,4 @@ async def metrics(request: Request) -> Response:
     if runtime is None:
         return Response(b"", media_type=CONTENT_TYPE_LATEST)
     await runtime.refresh_gauges()
-    return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(runtime.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -87,6 +87,10 @@ class QualityLoop:
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
+    async def lookup(self, tenant: str, request_id: str) -> RequestRef | None:
+        """The tenant's recent request with this id, or ``None`` (unknown, expired, another tenant's)."""
+        return await self.index.lookup(tenant, request_id)
+
     async def feedback(self, ref: RequestRef, score: float, kind: str) -> bool:
         """Record one feedback (score in [0, 1]); ``False`` if the store failed."""
         self.metrics.feedback.labels(ref.profile, kind).inc()

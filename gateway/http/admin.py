@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import time
 
-import orjson
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from gateway.http.deps import AdminKeys, Serving
-from gateway.protocol.errors import InvalidRequest, ModelNotFound, error_body, invalid_fields, json_response
+from gateway.http.deps import AdminKeys, Serving, read_body
+from gateway.protocol.errors import InvalidRequest, ModelNotFound, error_body, json_response
 from gateway.settings import ConfigError
 from gateway.state.keys import KeyRecord, new_key
 
@@ -36,12 +35,7 @@ class KeySpec(BaseModel):
 
 @admin_api.post("/admin/keys", status_code=201)
 async def create_key(request: Request, keys: AdminKeys, runtime: Serving) -> Response:
-    try:
-        spec = KeySpec.model_validate(orjson.loads(await request.body() or b"{}"))
-    except orjson.JSONDecodeError:
-        raise InvalidRequest("request body is not valid JSON") from None
-    except ValidationError as exc:
-        raise invalid_fields(exc.errors()) from None
+    spec = await read_body(request, KeySpec)
     settings = runtime.settings
     unknown = [p for p in spec.profiles or () if p not in settings.profiles and p not in settings.tiers]
     unknown += [t for t in spec.tiers or () if t not in settings.tiers]

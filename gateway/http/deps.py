@@ -8,11 +8,13 @@ checks the master key and hands out the key store.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
+import orjson
 from fastapi import Depends, Request
+from pydantic import BaseModel, ValidationError
 
-from gateway.protocol.errors import NotReady, ShuttingDown
+from gateway.protocol.errors import InvalidRequest, NotReady, ShuttingDown, invalid_fields
 from gateway.request.auth import Principal
 from gateway.state.keys import KeyStore
 from gateway.wiring import Runtime
@@ -28,6 +30,17 @@ def serving_runtime(request: Request) -> Runtime:
 
 
 Serving = Annotated[Runtime, Depends(serving_runtime)]
+M = TypeVar("M", bound=BaseModel)
+
+
+async def read_body(request: Request, model: type[M]) -> M:
+    """A small JSON body (admin, feedback) validated into ``model``; OpenAI-shaped 400s otherwise."""
+    try:
+        return model.model_validate(orjson.loads(await request.body() or b"{}"))
+    except orjson.JSONDecodeError:
+        raise InvalidRequest("request body is not valid JSON") from None
+    except ValidationError as exc:
+        raise invalid_fields(exc.errors()) from None
 
 
 async def caller(request: Request, runtime: Serving) -> Principal:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-import orjson
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.responses import Response
 
-from gateway.http.deps import Caller, Serving
-from gateway.protocol.errors import InvalidRequest, ModelNotFound, invalid_fields, json_response
+from gateway.http.deps import Caller, Serving, read_body
+from gateway.protocol.errors import ModelNotFound, json_response
 
 feedback_api = APIRouter()
 
@@ -43,12 +42,7 @@ async def feedback(request: Request, caller: Caller, runtime: Serving) -> Respon
             "feedback needs the quality loop, which this gateway does not run (no `quality` section)",
             code="feedback_disabled",
         )
-    try:
-        spec = Feedback.model_validate(orjson.loads(await request.body() or b"{}"))
-    except orjson.JSONDecodeError:
-        raise InvalidRequest("request body is not valid JSON") from None
-    except ValidationError as exc:
-        raise invalid_fields(exc.errors()) from None
+    spec = await read_body(request, Feedback)
     ref = await runtime.quality.lookup(caller.namespace, spec.request_id)
     if ref is None:
         raise ModelNotFound(

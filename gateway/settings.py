@@ -142,13 +142,6 @@ class OutcomeStoreSettings(_Frozen):
     max_rows: int = Field(1_000_000, ge=1)  # the Redis Stream's cap
 
 
-class UiSettings(_Frozen):
-    """The read-only status page at ``/ui`` (same auth as ``/admin``)."""
-
-    enabled: bool = False
-    refresh_s: float = Field(5.0, ge=1.0)  # how often the page reloads the process's metrics
-
-
 class QualitySettings(_Frozen):
     shadow: ShadowSettings
     store: OutcomeStoreSettings
@@ -249,7 +242,6 @@ class Settings(_Frozen):
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
     quality: QualitySettings | None = None  # the quality loop (off without this section)
-    ui: UiSettings = Field(default_factory=UiSettings)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_requests: bool = True  # one JSON line per request on stdout (logger triage.request)
     log_prompts: bool = False  # include prompt text in the per-request log line (off: no prompt text is logged)

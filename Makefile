@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: install install-test redis prometheus demo serve test test-fast lint bench clean
+.PHONY: install install-test redis prometheus chromium demo serve test test-fast test-clients lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ prometheus:  ## make sure prometheus and promtool exist (Debian's package), for 
 	  { echo "prometheus/promtool missing: apt-get install prometheus" >&2; exit 1; }
 	@promtool --version 2>&1 | head -1
 
+chromium:  ## make sure Debian's chromium exists, for the status page's browser test
+	@command -v chromium >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null); } || \
+	  { echo "chromium missing: apt-get install chromium" >&2; exit 1; }
+	@chromium --version 2>/dev/null | head -1
+
 DEMO_ARGS ?=
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
@@ -43,7 +50,7 @@ demo: $(VENV)/.installed  ## start the simulator and the gateway, route sample p
 serve: $(VENV)/.installed  ## the gateway alone on the demo config (start `triage simulate` yourself)
 	$(BIN)/triage serve
 
-test: install-test redis prometheus  ## the whole suite against real processes, a real Redis and Prometheus
+test: install-test redis prometheus chromium  ## the whole suite against real processes, a real Redis, Prometheus and Chromium
 	$(BIN)/pytest -q
 
 test-fast: $(VENV)/.installed-test  ## the tests that start no process and load no model weights (~20 s; no install work when nothing changed)
@@ -52,6 +59,19 @@ test-fast: $(VENV)/.installed-test  ## the tests that start no process and load 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@
+
+# The client libraries (openai, LangChain, litellm, instructor, pydantic-ai, LlamaIndex) get a virtualenv
+# of their own, so their pins never fight the project's; installed once, again when a pin changes.
+CLIENTS_VENV := .venv-clients
+
+$(CLIENTS_VENV)/.installed: pyproject.toml tests/clients/requirements.txt
+	[ -x $(CLIENTS_VENV)/bin/python ] || $(PYTHON) -m venv $(CLIENTS_VENV)
+	$(CLIENTS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CLIENTS_VENV)/bin/pip install --quiet -e . -r tests/clients/requirements.txt
+	@touch $@
+
+test-clients: $(CLIENTS_VENV)/.installed  ## every client library against the gateway on the demo config (own venv, ~1 min)
+	$(CLIENTS_VENV)/bin/pytest -q tests/clients -p no:cacheprovider
 
 lint: install-test  ## ruff, mypy --strict and the import contracts
 	$(BIN)/ruff check .
@@ -63,4 +83,4 @@ bench: install-test redis  ## every benchmark (~10 min): load vs LiteLLM proxy, 
 	BIN=$(BIN) bash benchmarks/run_all.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info
+	rm -rf $(VENV) $(CLIENTS_VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

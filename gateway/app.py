@@ -14,7 +14,20 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from gateway.http import admin, chat, feedback, health, metrics, models
+from gateway.http import (
+    admin,
+    chat,
+    completions,
+    embeddings,
+    feedback,
+    health,
+    messages,
+    metrics,
+    models,
+    responses,
+    ui,
+)
+from gateway.http.openapi import components as request_components
 from gateway.protocol.errors import install_handlers
 from gateway.settings import Settings
 from gateway.upstream.base import Transport
@@ -24,13 +37,13 @@ log = logging.getLogger("triage.app")
 
 
 def _declare_chat_schema(app: FastAPI) -> None:
-    """Add the chat request's schemas to the OpenAPI document (the handler parses raw bodies)."""
+    """Add the request schemas to the OpenAPI document (the handlers parse raw bodies)."""
     default = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = default()
-            document.setdefault("components", {}).setdefault("schemas", {}).update(chat.openapi_components())
+            document.setdefault("components", {}).setdefault("schemas", {}).update(request_components())
             app.openapi_schema = document
         return app.openapi_schema
 
@@ -75,11 +88,17 @@ def create_app(
     install_handlers(app)
     _declare_chat_schema(app)
     app.include_router(chat.chat_api)
+    app.include_router(completions.completions_api)
+    app.include_router(embeddings.embeddings_api)
+    app.include_router(responses.responses_api_)
+    app.include_router(messages.messages_api)
     app.include_router(models.models_api)
     app.include_router(health.health_api)
     app.include_router(metrics.metrics_api)
     app.include_router(admin.admin_api)
     app.include_router(feedback.feedback_api)
+    if settings.ui.enabled:  # off, /ui and /ui/data do not exist (404 like any unknown path)
+        app.include_router(ui.ui_api)
     if settings.cors.allow_origins:
         from starlette.middleware.cors import CORSMiddleware
 

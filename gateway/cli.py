@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from gateway.settings import DEMO_CONFIG, ConfigError, Settings, load_settings
+from gateway.settings import DEMO_CONFIG, ConfigError, Settings, config_warnings, load_settings
 
 
 def _offline_defaults() -> None:
@@ -20,7 +20,8 @@ def _offline_defaults() -> None:
 
 
 def _load(path: str | None) -> Settings:
-    return load_settings(path or DEMO_CONFIG)
+    """The config at ``path`` (the demo config without one), with its key variables checked."""
+    return load_settings(path or DEMO_CONFIG, os.environ)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -31,6 +32,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _load(args.config)
     validate_settings(settings)  # fail before binding the port if the config cannot be served
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for warning in config_warnings(settings):
+        logging.getLogger("triage.config").warning("%s", warning)
     options = ServeOptions(
         host=args.host or settings.listen.host,
         port=args.port or settings.listen.port,
@@ -48,11 +51,18 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
     from gateway.wiring import build_runtime
 
-    settings = load_settings(args.file)
+    if (args.file is None) == (args.config is None):
+        raise ConfigError("check-config: name the config file once, as FILE or --config FILE")
+    path = args.file or args.config
+    settings = _load(path)  # every schema and key-variable problem in one error
     runtime = build_runtime(settings)
     asyncio.run(runtime.aclose())
+    warnings = config_warnings(settings)
+    for warning in warnings:
+        print(f"triage: config warning: {warning}", file=sys.stderr)
     tiers = ", ".join(f"{name} ({tier.model}, {tier.resolved_transport})" for name, tier in settings.tiers.items())
-    print(f"{args.file}: ok")
+    note = f" ({len(warnings)} warning(s), on stderr)" if warnings else ""
+    print(f"{path}: ok{note}")
     print(f"  tiers: {tiers}")
     for name, profile in settings.profiles.items():
         print(f"  profile {name}: router {profile.router}, frontier_share {profile.frontier_share}")
@@ -99,10 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
         "check-config",
         help="validate a config file and exit",
         description=(
-            "Validate a config file: schema, tiers, profiles, routers, secrets and prices. Exit 0 if it can be served."
+            "Validate a config file: schema, tiers, profiles, routers, secrets and prices. Every schema and "
+            "key-variable problem is listed at once; exit 2 if there is any, 0 if it can be served (warnings, "
+            "such as an OpenAI-protocol api_base without /v1, go to stderr)."
         ),
     )
-    check.add_argument("file", help="YAML config file")
+    check.add_argument("file", nargs="?", help="YAML config file")
+    check.add_argument("--config", help="the same, as serve takes it")
     check.set_defaults(func=cmd_check_config)
 
     simulate = commands.add_parser(

@@ -3,7 +3,8 @@
 One YAML file, read with PyYAML's safe loader, validated into frozen pydantic models
 that reject unknown keys. Secrets appear in the file only as environment-variable
 names (``api_key_env``); ``load_settings`` resolves them once, here, and nowhere else.
-A bad file raises ``ConfigError`` whose message names the offending field.
+A bad file raises one ``ConfigError`` listing every problem, each naming its field
+(the checks beyond the schema live in ``gateway.config_checks``).
 """
 
 from __future__ import annotations
@@ -13,18 +14,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gateway.config_checks import ConfigError as ConfigError  # defined there, imported from here
+from gateway.config_checks import api_base_warning, http_url, read_yaml, resolve_keys, resolve_master, validated
 from policies.health import BreakerConfig
 from policies.types import Capability
 
 REQUIRED_TIERS = ("cheap", "frontier")
 DEMO_CONFIG = Path(__file__).resolve().parent / "config" / "demo.yaml"
-
-
-class ConfigError(ValueError):
-    """The config file is missing, unreadable or invalid; the message names the field."""
 
 
 class _Frozen(BaseModel):
@@ -47,6 +45,9 @@ class Tier(_Frozen):
     """One upstream model: what litellm calls it, where it lives and what it costs."""
 
     model: str = Field(min_length=1, description="a litellm model string, e.g. openai/gpt-4o")
+    # chat (the default) and reasoning tiers answer chat-style APIs; an embeddings tier serves
+    # /v1/embeddings only, and is never a profile's tier or a chat tier's fallback
+    kind: Literal["chat", "reasoning", "embeddings"] = "chat"
     api_base: str | None = None
     api_key_env: str | None = None
     context_window: int = Field(8192, gt=0)
@@ -68,9 +69,7 @@ class Tier(_Frozen):
     @field_validator("api_base")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/") if value else value
+        return None if value is None else http_url(value)
 
     @model_validator(mode="after")
     def _relay_needs_openai(self) -> Tier:
@@ -220,6 +219,13 @@ class CorsSettings(_Frozen):
     allow_headers: tuple[str, ...] = ("authorization", "content-type", "x-triage-tier", "cache-control")
 
 
+class UiSettings(_Frozen):
+    """The read-only status page at ``/ui`` (off: both routes are 404); same auth as ``/admin``."""
+
+    enabled: bool = False
+    refresh_s: float = Field(5.0, ge=1.0)  # how often the page reloads its data
+
+
 class Limits(_Frozen):
     max_body_bytes: int = Field(4 * 1024 * 1024, gt=0)
     max_messages: int = Field(2048, gt=0)
@@ -239,6 +245,7 @@ class Settings(_Frozen):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     cors: CorsSettings = Field(default_factory=CorsSettings)
     limits: Limits = Field(default_factory=Limits)
+    ui: UiSettings = Field(default_factory=UiSettings)
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
     quality: QualitySettings | None = None  # the quality loop (off without this section)
@@ -248,84 +255,70 @@ class Settings(_Frozen):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
-        missing = [name for name in REQUIRED_TIERS if name not in self.tiers]
-        if missing:
-            raise ValueError(f"tiers: missing required tier(s) {', '.join(missing)}")
-        for name in self.profiles:
-            if name in self.tiers:
-                raise ValueError(f"profiles.{name}: a profile may not share its name with a tier")
+        """Every cross-field problem at once, one line each (each line names its field)."""
+        problems = [f"tiers: missing required tier {name!r}" for name in REQUIRED_TIERS if name not in self.tiers]
+        problems += [
+            f"profiles.{name}: a profile may not share its name with a tier"
+            for name in self.profiles
+            if name in self.tiers
+        ]
         for name, profile in self.profiles.items():
             for field in ("cheap_tier", "frontier_tier"):
                 if getattr(profile, field) not in self.tiers:
-                    raise ValueError(f"profiles.{name}.{field}: no tier named {getattr(profile, field)!r}")
+                    problems.append(f"profiles.{name}.{field}: no tier named {getattr(profile, field)!r}")
+                elif self.tiers[getattr(profile, field)].kind == "embeddings":
+                    problems.append(f"profiles.{name}.{field}: {getattr(profile, field)!r} is an embeddings tier")
         if self.quality is not None and self.quality.shadow.judge_tier not in self.tiers:
-            raise ValueError(f"quality.shadow.judge_tier: no tier named {self.quality.shadow.judge_tier!r}")
+            problems.append(f"quality.shadow.judge_tier: no tier named {self.quality.shadow.judge_tier!r}")
         for name, tier in self.tiers.items():
             for fallback in tier.fallbacks or ():
                 if fallback not in self.tiers or fallback == name:
-                    raise ValueError(f"tiers.{name}.fallbacks: {fallback!r} is not another tier")
+                    problems.append(f"tiers.{name}.fallbacks: {fallback!r} is not another tier")
+                elif (self.tiers[fallback].kind == "embeddings") != (tier.kind == "embeddings"):
+                    problems.append(f"tiers.{name}.fallbacks: {fallback!r} serves another API (kind)")
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
 
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(root)"
+def parse_settings(raw: object, source: str = "config", *, environ: Mapping[str, str] | None = None) -> Settings:
+    """Validate already-parsed YAML; raise one ``ConfigError`` listing every problem, each naming its field.
+
+    With ``environ``, the key variables the file names are checked too (unset, empty, a short
+    master key), even when the schema fails: schema and environment problems come in one list.
+    """
+    return validated(Settings, raw, source, environ)
 
 
-def parse_settings(raw: object, source: str = "config") -> Settings:
-    """Validate already-parsed YAML; raise ``ConfigError`` naming the bad field."""
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{source}: the top level must be a mapping of keys, got {type(raw).__name__}")
-    try:
-        return Settings.model_validate(raw)
-    except ValidationError as exc:
-        lines = [f"{source}: invalid config"]
-        for error in exc.errors():
-            message = str(error["msg"]).removeprefix("Value error, ")
-            lines.append(f"  {_field_path(error['loc'])}: {message}")
-        raise ConfigError("\n".join(lines)) from None
-
-
-def load_settings(path: str | Path) -> Settings:
-    """Read and validate the YAML file at ``path``."""
+def load_settings(path: str | Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the YAML file at ``path`` (with ``environ``: and its key variables)."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    return parse_settings(raw, str(path))
+    return parse_settings(read_yaml(path), str(path), environ=environ)
+
+
+def config_warnings(settings: Settings) -> list[str]:
+    """What is allowed but probably wrong: printed by check-config, logged when serving starts."""
+    return [
+        warning
+        for name, tier in settings.tiers.items()
+        if tier.speaks_openai and tier.api_base is not None
+        for warning in [api_base_warning(f"tiers.{name}.api_base", tier.api_base)]
+        if warning is not None
+    ]
 
 
 def resolve_master_key(settings: Settings, environ: Mapping[str, str] | None = None) -> str | None:
     """The master key with ``auth.mode: keys``; an unset or short variable is a config error."""
     if settings.auth.mode != "keys" or settings.auth.master_key_env is None:
         return None
-    env = os.environ if environ is None else environ
-    value = env.get(settings.auth.master_key_env, "")
-    if len(value) < 16:
-        raise ConfigError(
-            f"auth.master_key_env: environment variable {settings.auth.master_key_env} must hold a key of at least "
-            "16 characters"
-        )
-    return value
+    return resolve_master(settings.auth.master_key_env, os.environ if environ is None else environ)
 
 
 def resolve_secrets(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The API key of each tier that names one, read from the environment once.
 
-    A tier whose ``api_key_env`` names an unset variable is a config error: failing
-    at start-up beats a 401 from the provider on the first request.
+    A tier whose ``api_key_env`` names an unset variable is a config error (all of them
+    in one): failing at start-up beats a 401 from the provider on the first request.
     """
-    env = os.environ if environ is None else environ
-    keys: dict[str, str] = {}
-    for name, tier in settings.tiers.items():
-        if tier.api_key_env is None:
-            continue
-        value = env.get(tier.api_key_env)
-        if not value:
-            raise ConfigError(f"tiers.{name}.api_key_env: environment variable {tier.api_key_env} is not set")
-        keys[name] = value
-    return keys
+    named = {name: tier.api_key_env for name, tier in settings.tiers.items() if tier.api_key_env is not None}
+    return resolve_keys(named, os.environ if environ is None else environ)

@@ -25,7 +25,7 @@ from gateway.request.cost import resolve_capabilities, resolve_price
 from gateway.request.lifecycle import RequestLifecycle
 from gateway.request.pipeline import GLOBAL_BUDGET, Pipeline
 from gateway.request.profiles import build_profiles, build_routers
-from gateway.request.values import RequestRecord
+from gateway.request.values import Endpoint, RequestRecord
 from gateway.settings import ConfigError, Settings, resolve_master_key, resolve_secrets
 from gateway.state.breakers import Breakers
 from gateway.state.budgets import BudgetStore
@@ -133,11 +133,15 @@ class Runtime:
             listener(rec)
 
     def lifecycle(
-        self, control: CacheControl, tier_header: str | None, client_request_id: str | None = None
+        self,
+        control: CacheControl,
+        tier_header: str | None,
+        client_request_id: str | None = None,
+        endpoint: Endpoint = "chat",
     ) -> RequestLifecycle:
-        """The owner of one new chat request."""
+        """The owner of one new request (chat, or another API served through the chat path)."""
         return RequestLifecycle(
-            self.pipeline, self.limiter, self.settings, self.record, control, tier_header, client_request_id
+            self.pipeline, self.limiter, self.settings, self.record, control, tier_header, client_request_id, endpoint
         )
 
     async def aclose(self) -> None:

@@ -32,6 +32,7 @@ from policies.types import (
     BudgetExceeded,
     ContextTooLong,
     NoEligibleRoute,
+    RequestFacts,
     RouteDecision,
     RouteInputs,
     TierNotAllowed,
@@ -58,12 +59,7 @@ def decide(inputs: RouteInputs, tiers: Mapping[str, TierView]) -> RouteDecision:
     facts = inputs.facts
     fitting = [t for t in candidates if facts.context_tokens <= t.context_window]
     if not fitting:
-        needed = facts.context_tokens
-        largest = max(t.context_window for t in candidates)
-        raise ContextTooLong(
-            f"the prompt ({facts.prompt_tokens} tokens) plus max tokens needs {needed} tokens; "
-            f"the largest eligible context window is {largest}"
-        )
+        raise ContextTooLong(_too_long(facts, candidates))
     capable = [t for t in fitting if facts.features <= t.capabilities]
     if not capable:
         missing = ", ".join(sorted(facts.features - set().union(*(t.capabilities for t in fitting))))
@@ -73,6 +69,21 @@ def decide(inputs: RouteInputs, tiers: Mapping[str, TierView]) -> RouteDecision:
     alternatives = capable + [tiers[n] for n in _fallbacks(inputs, tier, capable, tiers) if tiers[n] not in capable]
     tier, reason, detail = _healthy(inputs, alternatives, tier, reason, detail)
     return RouteDecision(tier.name, tier.model, reason, _fallbacks(inputs, tier, capable, tiers), detail)
+
+
+def _too_long(facts: RequestFacts, candidates: list[TierView]) -> str:
+    """Why no candidate's context window holds the request; max tokens named only if it set some."""
+    if len(candidates) == 1:
+        window = f"tier {candidates[0].name}'s context window ({candidates[0].context_window})"
+    else:
+        window = f"any eligible tier's context window (largest: {max(t.context_window for t in candidates)})"
+    prompt = f"the prompt ({facts.prompt_tokens} tokens)"
+    if facts.max_output_tokens:
+        return (
+            f"{prompt} plus the requested max tokens ({facts.max_output_tokens}) needs "
+            f"{facts.context_tokens} tokens, more than {window}"
+        )
+    return f"{prompt} needs more than {window}"
 
 
 def _candidates(inputs: RouteInputs, tiers: Mapping[str, TierView]) -> list[TierView]:

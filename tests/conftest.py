@@ -49,14 +49,14 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def tier(sim_url: str, model: str, transport: str, **extra: Any) -> dict[str, Any]:
-    prices = {"sim-cheap": (0.10, 0.40), "sim-frontier": (2.50, 10.00)}[model]
+    prices = {"sim-cheap": (0.10, 0.40), "sim-frontier": (2.50, 10.00), "sim-embedding": (0.02, 0.0)}[model]
     return {
         "model": f"openai/{model}",
         "api_base": sim_url,
         "transport": transport,
         "price": {"input_per_mtok": prices[0], "output_per_mtok": prices[1]},
         "timeout_s": 10,
-        "capabilities": ["tools", "images", "json_schema"],  # the simulator supports all three
+        "capabilities": ["tools", "images", "json_schema", "completions"],  # the simulator supports all four
         **extra,
     }
 
@@ -95,6 +95,10 @@ def e2e_config(sim_url: str, transport: str) -> dict[str, Any]:
                 extra_headers={"x-sim-fault": "reset;after=3"},
                 fallbacks=[],
             ),
+            # a chat-only model: /v1/completions pinned here is a 400 unsupported_feature
+            "chat-only": tier(sim_url, "sim-cheap", transport, capabilities=["tools"], fallbacks=[]),
+            # /v1/embeddings (model: embed)
+            "embed": tier(sim_url, "sim-embedding", transport, kind="embeddings", capabilities=[]),
             # never answers: the per-attempt timeout fires, then 504
             "stuck": tier(
                 sim_url,

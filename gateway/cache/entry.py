@@ -3,7 +3,9 @@
 An entry is always a whole (non-streamed) ``chat.completion`` plus where it came from
 (tier, model, cost, time). A streamed miss is assembled chunk by chunk and stored
 only once the stream completed; a hit on a streaming request is replayed as SSE
-chunks of OpenAI's shape (role, content, tool calls, finish, and usage when asked).
+chunks of OpenAI's shape (role, content, refusal, tool calls, finish, and usage when asked).
+Entries are brought to OpenAI's published schema as they are read (``gateway.upstream.conform``),
+so a replay conforms even for an entry stored before the gateway conformed its own bodies.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+
+from gateway.upstream import conform
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +47,8 @@ class CacheEntry:
             data = orjson.loads(raw)
             if data.get("v") != 1:
                 return None
-            return cls(data["body"], str(data["tier"]), str(data["model"]), float(data["cost"]), float(data["at"]))
+            body = conform.chat_completion(data["body"])  # entries stored before the gateway conformed, too
+            return cls(body, str(data["tier"]), str(data["model"]), float(data["cost"]), float(data["at"]))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
             return None
 
@@ -55,6 +60,7 @@ class CacheEntry:
 class _Choice:
     role: str = "assistant"
     content: list[str] = field(default_factory=list)
+    refusal: list[str] = field(default_factory=list)
     tool_calls: dict[int, dict[str, Any]] = field(default_factory=dict)
     finish_reason: str | None = None
     has_content: bool = False
@@ -84,6 +90,8 @@ class StreamAssembler:
         if delta.get("content") is not None:
             state.content.append(delta["content"])
             state.has_content = True
+        if delta.get("refusal") is not None:
+            state.refusal.append(delta["refusal"])
         for call in delta.get("tool_calls") or ():
             slot = state.tool_calls.setdefault(int(call.get("index", 0)), {"function": {"name": "", "arguments": ""}})
             if call.get("id"):
@@ -114,6 +122,8 @@ class StreamAssembler:
                 "role": state.role,
                 "content": "".join(state.content) if state.has_content else None,
             }
+            if state.refusal:
+                message["refusal"] = "".join(state.refusal)
             if state.tool_calls:
                 message["tool_calls"] = [state.tool_calls[i] for i in sorted(state.tool_calls)]
             choices.append({"index": index, "message": message, "finish_reason": state.finish_reason, "logprobs": None})
@@ -127,14 +137,17 @@ def replay_events(body: dict[str, Any], include_usage: bool) -> Iterator[bytes]:
         "object": "chat.completion.chunk",
         "created": body.get("created"),
         "model": body.get("model"),
-        "system_fingerprint": body.get("system_fingerprint"),
     }
+    if body.get("system_fingerprint") is not None:  # optional in the spec, but never null
+        head["system_fingerprint"] = body["system_fingerprint"]
     for choice in body.get("choices") or ():
         index = choice.get("index", 0)
         message = choice.get("message") or {}
         deltas: list[dict[str, Any]] = [{"role": message.get("role", "assistant"), "content": ""}]
         if message.get("content"):
             deltas.append({"content": message["content"]})
+        if message.get("refusal"):
+            deltas.append({"refusal": message["refusal"]})
         for position, call in enumerate(message.get("tool_calls") or ()):
             deltas.append({"tool_calls": [{"index": position, **call}]})
         for delta in deltas:

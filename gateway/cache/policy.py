@@ -77,6 +77,7 @@ class ResponseCache:
         namespace: str,
         control: CacheControl,
         pinned: str | None = None,
+        api: str = "chat",
     ) -> CachePlan:
         """The plan for one request; ``pinned`` is the tier an ``x-triage-tier`` header pinned.
 
@@ -93,6 +94,8 @@ class ResponseCache:
         ttl = options.ttl_s if options and options.ttl_s else self.settings.ttl_s
         shared = options is not None and options.shared
         target = request.model if pinned is None else f"{request.model}@{pinned}"
+        if api != "chat":
+            target = f"{api}:{target}"  # a legacy completion never answers a chat request, nor the reverse
         key = cache_key("shared" if shared else namespace, target, payload)
         lookup = not control.no_cache and control.max_age_s != 0 and self.store.state == "ok"
         return CachePlan(key, lookup, not control.no_store, ttl, control.max_age_s)

@@ -27,8 +27,8 @@ class Metrics:
         r = self.registry
         self.requests = Counter(
             "triage_requests",
-            "Chat requests answered, by outcome.",
-            ["profile", "tier", "status_class", "cache"],
+            "Requests answered, by API endpoint and outcome.",
+            ["profile", "tier", "status_class", "cache", "endpoint"],
             registry=r,
         )
         self.request_duration = Histogram(

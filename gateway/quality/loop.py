@@ -60,6 +60,8 @@ class QualityLoop:
         routed, answered, payload = rec.routed, rec.answered, rec.payload
         if profile is None or routed is None or routed.score is None or answered is None or payload is None:
             return None  # a cache hit, a pinned tier, or no profile: nothing was routed
+        if rec.endpoint == "completions":
+            return None  # a legacy completion is not a chat request: the shadow would ask another question
         if rec.admitted.opted_out or not rec.answer_text or not self.evaluator.sampled(profile.name):
             return None
         if int(payload.get("n") or 1) > 1:

@@ -25,7 +25,7 @@ class Usage:
         """Read an OpenAI ``usage`` object; ``None`` if absent or malformed."""
         if not isinstance(usage, Mapping):
             return None
-        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens", 0)  # embeddings: none
         if not isinstance(prompt, int) or not isinstance(completion, int):
             return None
         return cls(prompt, completion)
@@ -54,6 +54,8 @@ def resolve_capabilities(tier: Tier) -> frozenset[str]:
         found.add("images")
     if info.get("supports_response_schema"):
         found.add("json_schema")
+    if info.get("mode") == "completion":
+        found.add("completions")  # a text-completion model (gpt-3.5-turbo-instruct, ...)
     return frozenset(found)
 
 

@@ -23,17 +23,18 @@ from typing import Any
 
 import orjson
 
-from gateway.cache.entry import replay_events
+from gateway.cache.entry import StreamAssembler, replay_events
 from gateway.cache.policy import CacheControl
+from gateway.cache.text_entry import TextAssembler, is_text_completion, replay_text_events
 from gateway.protocol.schemas import ChatCompletionRequest
 from gateway.request.admission import admit, settle_tokens
 from gateway.request.auth import Principal
 from gateway.request.pipeline import Pipeline, completion_text
 from gateway.request.streaming import DONE, StreamRelay
-from gateway.request.values import Admitted, Answered, Looked, RequestRecord, Routed, new_request_id
+from gateway.request.values import Admitted, Answered, Endpoint, Looked, RequestRecord, Routed, new_request_id
 from gateway.settings import Settings
 from gateway.state.ratelimit import RateLimiter
-from gateway.upstream.base import UpstreamError
+from gateway.upstream.base import Api, UpstreamError
 from gateway.upstream.caller import CallTrace
 
 Recorder = Callable[[RequestRecord], None]
@@ -58,8 +59,15 @@ class RequestLifecycle:
         control: CacheControl,
         tier_header: str | None,
         client_request_id: str | None = None,
+        endpoint: Endpoint = "chat",
     ) -> None:
         self.request_id = new_request_id(client_request_id)
+        self.endpoint: Endpoint = endpoint
+        # legacy completions and embeddings go upstream as themselves; the rest arrive here as chat
+        self._api: Api = "chat"
+        if endpoint == "completions" or endpoint == "embeddings":
+            self._api = endpoint
+        self._upstream: Mapping[str, Any] | None = None
         self.started = time.perf_counter()
         self._pipeline, self._limiter, self._settings, self._recorder = pipeline, limiter, settings, recorder
         self._control, self._tier_header = control, tier_header
@@ -75,8 +83,20 @@ class RequestLifecycle:
         self._answer_text: str | None = None
         self._finishing: asyncio.Future[None] | None = None
 
-    async def admit(self, principal: Principal, chat: ChatCompletionRequest, raw: Mapping[str, Any]) -> None:
+    async def admit(
+        self,
+        principal: Principal,
+        chat: ChatCompletionRequest,
+        raw: Mapping[str, Any],
+        upstream: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Authenticate-then-admit; ``raw`` is the chat view routers, tokens and limits read.
+
+        ``upstream`` is the body sent to the tier when it is not ``raw`` itself (a legacy
+        completion: routed on its prompt as a user message, sent as the completion it is).
+        """
         self.stream = chat.stream
+        self._upstream = upstream
         if self._settings.log_prompts:
             self.prompt = _last_user_text(chat)
         self.admitted = await admit(principal, chat, raw["messages"], self._settings, self._limiter)
@@ -85,12 +105,12 @@ class RequestLifecycle:
         """Look up the cache and, on a miss, route (reserving budget)."""
         self._raw = raw
         self.looked = looked = await self._pipeline.lookup(
-            chat, raw, self.admitted.namespace, self._control, self._tier_header
+            chat, self._sent(raw), self.admitted.namespace, self._control, self._tier_header, self._api
         )
         if looked.entry is not None:
             self.answered = self._pipeline.from_cache(looked, looked.entry)
         else:
-            self.routed = await self._pipeline.route(chat, raw, self.admitted, self._tier_header)
+            self.routed = await self._pipeline.route(chat, raw, self.admitted, self._tier_header, self._api)
         return looked
 
     async def complete(self, chat: ChatCompletionRequest, raw: Mapping[str, Any]) -> Response:
@@ -99,7 +119,7 @@ class RequestLifecycle:
             return Response(self.headers(), body=orjson.dumps(looked.entry.body))
         assert self.routed is not None
         try:
-            target, completion = await self._pipeline.call(self.routed, raw, self.trace)
+            target, completion = await self._pipeline.call(self.routed, self._sent(raw), self.trace, self._api)
         except UpstreamError as exc:
             error = self._pipeline.failed(exc, self.trace, self.request_id)
             error.headers.update(self.headers())
@@ -117,12 +137,15 @@ class RequestLifecycle:
             return Response(self.headers(), events=_replay(looked.entry.body, chat.include_usage))
         assert self.routed is not None
         try:
-            start = await self._pipeline.open_stream(self.routed, raw, self.trace)
+            start = await self._pipeline.open_stream(self.routed, self._sent(raw), self.trace, self._api)
         except UpstreamError as exc:
             error = self._pipeline.failed(exc, self.trace, self.request_id)
             error.headers.update(self.headers())
             raise error from None
-        self._relay = StreamRelay(self._pipeline, start, looked, raw, chat.include_usage, self.started, self.request_id)
+        assembler = TextAssembler() if self._api == "completions" else StreamAssembler()
+        self._relay = StreamRelay(
+            self._pipeline, start, looked, raw, chat.include_usage, self.started, self.request_id, assembler
+        )
         self.answered = self._pipeline.answered(start.target, looked, None)  # the tier, for the headers
         return Response(self.headers(), events=self._relay.events())
 
@@ -168,7 +191,11 @@ class RequestLifecycle:
             prompt=self.prompt,
             payload=self._raw,
             answer_text=self._answer_text,
+            endpoint=self.endpoint,
         )
+
+    def _sent(self, raw: Mapping[str, Any]) -> Mapping[str, Any]:
+        return raw if self._upstream is None else self._upstream
 
     def headers(self) -> dict[str, str]:
         """The ``x-triage-*`` response headers from what is known so far."""
@@ -203,6 +230,7 @@ def _last_user_text(chat: ChatCompletionRequest) -> str:
 
 
 async def _replay(body: dict[str, Any], include_usage: bool) -> AsyncIterator[bytes]:
-    for event in replay_events(body, include_usage):
+    replay = replay_text_events if is_text_completion(body) else replay_events
+    for event in replay(body, include_usage):
         yield event
     yield DONE

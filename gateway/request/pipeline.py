@@ -24,7 +24,7 @@ from gateway.request.values import Admitted, Answered, Looked, Routed
 from gateway.settings import Price
 from gateway.state.breakers import Breakers
 from gateway.state.budgets import BudgetStore
-from gateway.upstream.base import Completion, Target, UpstreamError
+from gateway.upstream.base import Api, Completion, Target, UpstreamError
 from gateway.upstream.caller import CallTrace, StreamStart, UpstreamCaller
 from policies.decide import decide
 from policies.types import BudgetExceeded, NoEligibleRoute, ProfileView, RouteInputs, TierView
@@ -76,7 +76,9 @@ class Pipeline:
         if model in self.profiles:
             return self.caller.targets[self.profiles[model].view.frontier_tier].price
         if model in self.tiers:
-            return self.caller.targets["frontier"].price
+            target = self.caller.targets[model]
+            # an embeddings tier has no frontier alternative: its counterfactual is itself (no savings)
+            return target.price if target.tier.kind == "embeddings" else self.caller.targets["frontier"].price
         known = ", ".join([*self.profiles, *self.tiers])
         raise ModelNotFound(f"The model '{model}' does not exist; known models: {known}", param="model")
 
@@ -87,11 +89,12 @@ class Pipeline:
         namespace: str,
         control: CacheControl,
         tier_header: str | None,
+        api: Api = "chat",
     ) -> Looked:
         """Resolve the model and consult the cache (keyed by the tier a header pinned, if any)."""
         frontier_price = self._frontier_price(request.model)
         header_pin = self._pin(request, tier_header) if request.model in self.header_pins else None
-        plan = self.cache.plan(request, raw, namespace, control, header_pin)
+        plan = self.cache.plan(request, raw, namespace, control, header_pin, api)
         entry, status = await self.cache.lookup(plan)
         return Looked(request.model, frontier_price, plan, status, entry)
 
@@ -111,7 +114,12 @@ class Pipeline:
         return None
 
     async def route(
-        self, request: ChatCompletionRequest, raw: Mapping[str, Any], admitted: Admitted, tier_header: str | None
+        self,
+        request: ChatCompletionRequest,
+        raw: Mapping[str, Any],
+        admitted: Admitted,
+        tier_header: str | None,
+        api: Api = "chat",
     ) -> Routed:
         """Score (for a profile), gather the state snapshots, decide, and reserve budget.
 
@@ -131,7 +139,7 @@ class Pipeline:
             pinned_tier=pinned,
             profile=profile.view if profile is not None else None,
             score=policy_score,
-            facts=request_facts(request, messages, self.counter, self.smallest_window, expected),
+            facts=request_facts(request, messages, self.counter, self.smallest_window, expected, api),
             health=self.breakers.health(now),
             allowed_tiers=admitted.allowed_tiers,
         )
@@ -183,13 +191,17 @@ class Pipeline:
             payload["stream_options"] = options
         return payload
 
-    async def call(self, routed: Routed, raw: Mapping[str, Any], trace: CallTrace) -> tuple[Target, Completion]:
+    async def call(
+        self, routed: Routed, raw: Mapping[str, Any], trace: CallTrace, api: Api = "chat"
+    ) -> tuple[Target, Completion]:
         deadline = time.monotonic() + self.deadline_s
-        return await self.caller.complete(routed.decision.chain, self.payload(raw, False), deadline, trace)
+        return await self.caller.complete(routed.decision.chain, self.payload(raw, False), deadline, trace, api)
 
-    async def open_stream(self, routed: Routed, raw: Mapping[str, Any], trace: CallTrace) -> StreamStart:
+    async def open_stream(
+        self, routed: Routed, raw: Mapping[str, Any], trace: CallTrace, api: Api = "chat"
+    ) -> StreamStart:
         deadline = time.monotonic() + self.deadline_s
-        return await self.caller.open_stream(routed.decision.chain, self.payload(raw, True), deadline, trace)
+        return await self.caller.open_stream(routed.decision.chain, self.payload(raw, True), deadline, trace, api)
 
     def answered(self, target: Target, looked: Looked, usage: Usage | None, **stream: Any) -> Answered:
         """Cost and savings of what was produced; savings never go below 0 (a counter)."""
@@ -236,9 +248,11 @@ def _tier_view(target: Target) -> TierView:
 
 
 def completion_text(body: Mapping[str, Any]) -> str:
-    """The text a completion produced (content and tool calls), for counting its tokens."""
+    """The text a completion produced (content and tool calls; a legacy completion's text)."""
     parts: list[str] = []
     for choice in body.get("choices") or ():
+        if isinstance(choice.get("text"), str):
+            parts.append(choice["text"])
         message = choice.get("message") or {}
         parts.append(message.get("content") or "")
         for call in message.get("tool_calls") or ():

@@ -31,6 +31,7 @@ def request_facts(
     counter: TokenCounter,
     smallest_window: int,
     expected_output: int,
+    api: str = "chat",
 ) -> RequestFacts:
     """Facts for the policies; tiktoken runs only when the prompt might not fit a window.
 
@@ -43,4 +44,5 @@ def request_facts(
         prompt_tokens = estimate_prompt_tokens(messages)
     else:
         prompt_tokens = counter.prompt_tokens(messages)
-    return RequestFacts(prompt_tokens, max_output, expected_output, features(request), request.n or 1)
+    used = features(request) | {"completions"} if api == "completions" else features(request)
+    return RequestFacts(prompt_tokens, max_output, expected_output, used, request.n or 1)

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from gateway.cache.entry import StreamAssembler
+from gateway.cache.text_entry import TextAssembler
 from gateway.protocol.errors import error_body
 from gateway.request.pipeline import Pipeline
 from gateway.request.values import Answered, Looked
@@ -39,10 +40,11 @@ class StreamRelay:
         include_usage: bool,
         started: float,
         request_id: str,
+        assembler: StreamAssembler | TextAssembler | None = None,
     ) -> None:
         self._pipeline, self._start, self._looked, self._raw = pipeline, start, looked, raw
         self._include_usage, self._started, self._request_id = include_usage, started, request_id
-        self._assembler = StreamAssembler()
+        self._assembler = assembler if assembler is not None else StreamAssembler()
         self._reported: object = None
         self._first_byte_s: float | None = None
         self._interrupted = False

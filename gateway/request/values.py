@@ -19,7 +19,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from gateway.cache.entry import CacheEntry
 from gateway.cache.policy import CachePlan, CacheStatus
@@ -28,6 +28,9 @@ from gateway.settings import Price
 from gateway.upstream.caller import CallTrace
 from policies.types import RouteDecision
 from routers.base import RouterScore
+
+Endpoint = Literal["chat", "responses", "messages", "completions", "embeddings"]
+"""The API a client called: /v1/chat/completions, /v1/responses, /v1/messages, /v1/completions, /v1/embeddings."""
 
 _CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,99}")
 
@@ -104,6 +107,7 @@ class RequestRecord:
     prompt: str | None = None  # the last user message, only when log_prompts is on
     payload: Mapping[str, Any] | None = None  # the client's JSON body (for the quality loop; never logged)
     answer_text: str | None = None  # what the answering tier produced (for the quality loop; never logged)
+    endpoint: Endpoint = "chat"  # the API the client called
 
     @property
     def profile(self) -> str:

@@ -211,10 +211,10 @@ def build_plan(
 
 def _message(choice: ChoicePlan) -> dict[str, Any]:
     if choice.tool_name is None:
-        return {"role": "assistant", "content": "".join(choice.pieces)}
+        return {"role": "assistant", "content": "".join(choice.pieces), "refusal": None}
     function = {"name": choice.tool_name, "arguments": "".join(choice.pieces)}
     call = {"id": choice.tool_call_id, "type": "function", "function": function}
-    return {"role": "assistant", "content": None, "tool_calls": [call]}
+    return {"role": "assistant", "content": None, "refusal": None, "tool_calls": [call]}
 
 
 def completion_payload(plan: ChatPlan) -> dict[str, Any]:

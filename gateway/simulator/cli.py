@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KIND=RATE",
-        help="inject a fault into a fraction of chat requests, e.g. 500=0.1 or reset=0.05;after=2 (repeatable); "
+        help="inject a fault into a fraction of requests (every endpoint but /v1/models and /health), e.g. 500=0.1 or reset=0.05;after=2 (repeatable); "
         "KIND is 429, 500, 503, timeout, reset, truncate or malformed",
     )
     parser.add_argument(
@@ -42,6 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         metavar="P",
         help="probability that sim-judge prefers answer A regardless of quality (default 0)",
+    )
+    parser.add_argument(
+        "--embedding-dim",
+        type=int,
+        default=256,
+        metavar="N",
+        help="length of sim-embedding's vectors, the most a request's `dimensions` may ask for (default 256)",
     )
     parser.add_argument("--log", action="store_true", help="log one line per request to stderr")
 
@@ -61,6 +68,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         log=args.log,
         truth=truth,
         judge_position_bias=args.judge_position_bias,
+        embedding_dim=args.embedding_dim,
     )
 
 

@@ -1,4 +1,5 @@
-"""The simulator's HTTP server: routing, chat completions, request-level faults, lifecycle."""
+"""The simulator's HTTP server: routing, chat completions (other endpoints: :mod:`gateway.simulator.endpoints`),
+request-level faults, lifecycle."""
 
 from __future__ import annotations
 
@@ -7,24 +8,26 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
+from functools import partial
 
 import orjson
 
 from gateway.simulator.chat import (
-    MODEL_SPEEDS,
     ChatPlan,
     Timing,
     build_plan,
     completion_payload,
     malformed_body,
     model_payload,
-    models_payload,
     validate,
 )
-from gateway.simulator.faults import FaultInjector, FaultSpec, parse_header
+from gateway.simulator.early import early_fault, fault_specs, is_early, json_body
+from gateway.simulator.embeddings import MAX_EMBEDDING_DIM
+from gateway.simulator.endpoints import ENDPOINTS, SPEEDS, Endpoint, listing
+from gateway.simulator.faults import FaultInjector, FaultSpec
 from gateway.simulator.judge import Judge, Truth
 from gateway.simulator.options import RequestError
+from gateway.simulator.paced import Context, send
 from gateway.simulator.stream import sleep_until, write_stream
 from gateway.simulator.wire import (
     MAX_HEAD_BYTES,
@@ -33,14 +36,11 @@ from gateway.simulator.wire import (
     error_payload,
     json_response,
     read_request,
-    reset_connection,
     response_head,
 )
 
-TIMEOUT_FAULT_S = 300.0
 _CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
 _MODELS_PATHS = frozenset({"/v1/models", "/models"})
-_EARLY_FAULTS = frozenset({"429", "500", "503", "timeout"})
 _HEALTH = orjson.dumps({"status": "ok"})
 
 
@@ -49,7 +49,8 @@ class SimulatorConfig:
     """Server-wide settings. ``ttft_ms`` / ``tokens_per_s`` override every model's own speed when set.
 
     ``truth`` holds the known answer qualities (``--truth``); ``judge_position_bias`` is the probability that
-    sim-judge prefers answer A regardless (see :mod:`gateway.simulator.judge`).
+    sim-judge prefers answer A regardless (see :mod:`gateway.simulator.judge`); ``embedding_dim`` is the length
+    of sim-embedding's vectors (``--embedding-dim``).
     """
 
     ttft_ms: float | None = None
@@ -60,6 +61,7 @@ class SimulatorConfig:
     log: bool = False
     truth: Truth = field(default_factory=Truth)
     judge_position_bias: float = 0.0
+    embedding_dim: int = 256
 
     def __post_init__(self) -> None:
         if self.ttft_ms is not None and self.ttft_ms < 0:
@@ -70,6 +72,8 @@ class SimulatorConfig:
             raise ValueError("answer_tokens must be >= 1")
         if not 0.0 <= self.judge_position_bias <= 1.0:
             raise ValueError("judge_position_bias must be in [0, 1]")
+        if not 1 <= self.embedding_dim <= MAX_EMBEDDING_DIM:
+            raise ValueError(f"embedding_dim must be in [1, {MAX_EMBEDDING_DIM}]")
 
 
 def _header_number(headers: Mapping[str, str], name: str, default: float, minimum: float) -> float:
@@ -100,7 +104,7 @@ class SimulatorServer:
         self._judge = Judge(config.seed, config.truth, config.judge_position_bias)
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._models = orjson.dumps(models_payload())
+        self._models = orjson.dumps(listing())
 
     async def start(self, host: str, port: int) -> int:
         """Bind and start accepting; returns the bound port (useful with ``port=0``)."""
@@ -168,12 +172,14 @@ class SimulatorServer:
         path, method, keep = request.path.rstrip("/") or "/", request.method, request.keep_alive
         if path in _CHAT_PATHS and method == "POST":
             return await self._chat(request, reader, writer)
+        if path in ENDPOINTS and method == "POST":
+            return await self._endpoint(ENDPOINTS[path], request, reader, writer)
         if path in _MODELS_PATHS and method == "GET":
             writer.write(json_response(200, self._models, keep))
             return 200, keep
         if path.startswith("/v1/models/") and method == "GET":
             name = path.removeprefix("/v1/models/")
-            if name in MODEL_SPEEDS:
+            if name in SPEEDS:
                 writer.write(json_response(200, model_payload(name), keep))
                 return 200, keep
             message = f"The model `{name}` does not exist or you do not have access to it."
@@ -183,13 +189,14 @@ class SimulatorServer:
             response = json_response(200, _HEALTH, keep)
             writer.write(response if method == "GET" else response[: -len(_HEALTH)])
             return 200, keep
-        status = 405 if path in _CHAT_PATHS or path in _MODELS_PATHS or path == "/health" else 404
+        known = path in _CHAT_PATHS or path in ENDPOINTS or path in _MODELS_PATHS or path == "/health"
+        status = 405 if known else 404
         message = f"Unknown request URL: {method} {request.path}. Please check the URL for typos."
         writer.write(_error(RequestError(status, message), keep))
         return status, keep
 
     def _timing(self, model: str, headers: Mapping[str, str]) -> Timing:
-        ttft_ms, tokens_per_s = MODEL_SPEEDS[model]
+        ttft_ms, tokens_per_s = SPEEDS[model]
         cfg = self.config
         ttft_ms = _header_number(headers, "x-sim-ttft-ms", ttft_ms if cfg.ttft_ms is None else cfg.ttft_ms, 0)
         tps = cfg.tokens_per_s if cfg.tokens_per_s is not None else tokens_per_s
@@ -198,16 +205,9 @@ class SimulatorServer:
         return Timing(ttft_ms / 1000.0, tps, answer_tokens)
 
     def _plan(self, request: Request) -> tuple[ChatPlan, tuple[FaultSpec, ...]]:
-        try:
-            body = orjson.loads(request.body)
-        except orjson.JSONDecodeError:
-            message = "We could not parse the JSON body of your request. The body must be valid JSON."
-            raise RequestError(400, message) from None
+        body = json_body(request)
         model, messages = validate(body)
-        try:
-            specs = parse_header(request.headers.get("x-sim-fault", ""))
-        except ValueError as exc:
-            raise RequestError(400, f"Bad x-sim-fault header: {exc}") from None
+        specs = fault_specs(request)
         timing = self._timing(model, request.headers)
         now = int(time.time())
         return build_plan(body, model, messages, timing, self.config.seed, now, self._judge), specs
@@ -223,8 +223,8 @@ class SimulatorServer:
             writer.write(_error(exc, keep))
             return exc.status, keep
         fault = self._faults.choose(specs)
-        if fault is not None and (fault.kind in _EARLY_FAULTS or (fault.kind == "reset" and not plan.stream)):
-            return await _early_fault(fault, reader, writer, keep)
+        if fault is not None and is_early(fault, plan.stream):
+            return await early_fault(fault, reader, writer, keep)
         if plan.stream:
             return 200, await write_stream(plan, writer, started, fault, keep)
         timing = plan.timing
@@ -239,41 +239,23 @@ class SimulatorServer:
             writer.write(json_response(200, completion_payload(plan), keep))
         return 200, keep
 
-
-_ERROR_FAULTS: Mapping[str, tuple[str, str, str | None]] = MappingProxyType(
-    {
-        "429": ("Rate limit reached for requests (simulated).", "rate_limit_error", "rate_limit_exceeded"),
-        "500": ("The server had an error while processing your request (simulated).", "server_error", None),
-        "503": ("The engine is currently overloaded, please try again later (simulated).", "server_error", None),
-    }
-)
-
-
-async def _early_fault(
-    fault: FaultSpec, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, keep: bool
-) -> tuple[int, bool]:
-    """Faults that happen instead of a response: error statuses, a hang, or a reset."""
-    if fault.kind in _ERROR_FAULTS:
-        message, error_type, code = _ERROR_FAULTS[fault.kind]
-        status = int(fault.kind)
-        extra = ((b"Retry-After", fault.retry_after.encode()),) if status == 429 else ()
-        writer.write(json_response(status, error_payload(message, error_type, None, code), keep, extra))
-        return status, keep
-    if fault.kind == "reset":
-        reset_connection(writer)
-        return 0, False
-    await _hang(reader)
-    return 0, False
-
-
-async def _hang(reader: asyncio.StreamReader) -> None:
-    """Never answer: wait (discarding input) until the client goes away or TIMEOUT_FAULT_S passes."""
-    try:
-        async with asyncio.timeout(TIMEOUT_FAULT_S):
-            while await reader.read(65536):
-                pass
-    except TimeoutError:
-        pass
+    async def _endpoint(
+        self, endpoint: Endpoint, request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> tuple[int, bool]:
+        """Responses, embeddings, legacy completions: the same faults and pacing as chat."""
+        started = asyncio.get_running_loop().time()
+        keep, cfg = request.keep_alive, self.config
+        try:
+            body, specs = json_body(request), fault_specs(request)
+            timing = partial(self._timing, headers=request.headers)
+            reply = endpoint(body, Context(cfg.seed, self._judge, int(time.time()), cfg.embedding_dim, timing))
+        except RequestError as exc:
+            writer.write(_error(exc, keep))
+            return exc.status, keep
+        fault = self._faults.choose(specs)
+        if fault is not None and is_early(fault, reply.stream):
+            return await early_fault(fault, reader, writer, keep)
+        return 200, await send(reply, writer, started, fault, keep)
 
 
 async def serve(config: SimulatorConfig, host: str, port: int, started: asyncio.Event | None = None) -> None:

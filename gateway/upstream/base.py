@@ -23,6 +23,15 @@ from typing import Any, Literal, Protocol
 
 from gateway.settings import Price, Tier
 
+Api = Literal["chat", "completions", "embeddings"]
+"""Which OpenAI API a call speaks: chat completions, legacy text completions, or embeddings."""
+
+
+def api_path(api: Api) -> str:
+    """The path of an API under a tier's ``api_base``."""
+    return {"chat": "/chat/completions", "completions": "/completions", "embeddings": "/embeddings"}[api]
+
+
 ErrorKind = Literal["rate_limit", "server", "timeout", "connection", "bad_response", "client"]
 RETRYABLE: frozenset[str] = frozenset({"rate_limit", "server", "timeout", "connection", "bad_response"})
 
@@ -96,11 +105,15 @@ class Chunk:
 class Transport(Protocol):
     """Sends requests to tiers. ``payload`` is the client's JSON body (model excluded)."""
 
-    async def complete(self, target: Target, payload: Mapping[str, Any], timeout_s: float) -> Completion:
+    async def complete(
+        self, target: Target, payload: Mapping[str, Any], timeout_s: float, api: Api = "chat"
+    ) -> Completion:
         """One non-streamed call."""
         ...
 
-    def stream(self, target: Target, payload: Mapping[str, Any], timeout_s: float) -> AsyncIterator[Chunk]:
+    def stream(
+        self, target: Target, payload: Mapping[str, Any], timeout_s: float, api: Api = "chat"
+    ) -> AsyncIterator[Chunk]:
         """One streamed call: yields each SSE ``data:`` event, ``[DONE]`` excluded.
 
         Raises ``UpstreamError`` if the upstream fails, including a stream that ends

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
 
-from gateway.upstream.base import Chunk, Completion, Target, Transport, UpstreamError
+from gateway.upstream.base import Api, Chunk, Completion, Target, Transport, UpstreamError
 
 T = TypeVar("T")
 log = logging.getLogger("triage.upstream")
@@ -99,18 +99,18 @@ class UpstreamCaller:
         return self._transports[target.tier.resolved_transport]
 
     async def complete(
-        self, chain: Sequence[str], payload: Mapping[str, Any], deadline: float, trace: CallTrace
+        self, chain: Sequence[str], payload: Mapping[str, Any], deadline: float, trace: CallTrace, api: Api = "chat"
     ) -> tuple[Target, Completion]:
         async def call(target: Target, timeout_s: float) -> Completion:
-            return await self.transport_for(target).complete(target, payload, timeout_s)
+            return await self.transport_for(target).complete(target, payload, timeout_s, api)
 
         return await self._over_chain(chain, deadline, trace, call)
 
     async def open_stream(
-        self, chain: Sequence[str], payload: Mapping[str, Any], deadline: float, trace: CallTrace
+        self, chain: Sequence[str], payload: Mapping[str, Any], deadline: float, trace: CallTrace, api: Api = "chat"
     ) -> StreamStart:
         async def call(target: Target, timeout_s: float) -> StreamStart:
-            chunks = aiter(self.transport_for(target).stream(target, payload, timeout_s))
+            chunks = aiter(self.transport_for(target).stream(target, payload, timeout_s, api))
             try:
                 first = await anext(chunks)
             except StopAsyncIteration:

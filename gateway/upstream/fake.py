@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from gateway.upstream.base import Chunk, Completion, Target, UpstreamError
+from gateway.upstream.base import Api, Chunk, Completion, Target, UpstreamError
 
 Reply = dict[str, Any] | list[dict[str, Any]]
 Handler = Callable[[Target, Mapping[str, Any]], Awaitable[Reply]]
@@ -36,13 +36,17 @@ class FakeTransport:
         except TimeoutError:
             raise UpstreamError("timeout", f"{target.name}: no answer within {timeout_s:.1f}s") from None
 
-    async def complete(self, target: Target, payload: Mapping[str, Any], timeout_s: float) -> Completion:
+    async def complete(
+        self, target: Target, payload: Mapping[str, Any], timeout_s: float, api: Api = "chat"
+    ) -> Completion:
         reply = await self._reply(target, payload, timeout_s)
         if not isinstance(reply, dict):
             raise UpstreamError("bad_response", f"{target.name}: a stream where a completion was expected")
         return Completion(data=reply, raw=orjson.dumps(reply))
 
-    async def stream(self, target: Target, payload: Mapping[str, Any], timeout_s: float) -> AsyncIterator[Chunk]:
+    async def stream(
+        self, target: Target, payload: Mapping[str, Any], timeout_s: float, api: Api = "chat"
+    ) -> AsyncIterator[Chunk]:
         reply = await self._reply(target, payload, timeout_s)
         chunks = reply if isinstance(reply, list) else [reply]
         try:

@@ -15,6 +15,7 @@ tier's own URL with the tier's own headers, so a body field can only be a body f
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 # OpenAI's chat-completions request parameters (model, messages and stream are set by the
@@ -55,12 +56,42 @@ OPENAI_CHAT_PARAMS: frozenset[str] = frozenset(
     }
 )
 
+# OpenAI's legacy text-completions parameters (prompt is set by the transport).
+OPENAI_COMPLETION_PARAMS: frozenset[str] = frozenset(
+    {
+        "best_of",
+        "echo",
+        "frequency_penalty",
+        "logit_bias",
+        "logprobs",
+        "max_tokens",
+        "n",
+        "presence_penalty",
+        "seed",
+        "stop",
+        "stream_options",
+        "suffix",
+        "temperature",
+        "top_p",
+        "user",
+    }
+)
+
+# OpenAI's embeddings parameters (input is set by the transport).
+OPENAI_EMBEDDING_PARAMS: frozenset[str] = frozenset({"dimensions", "encoding_format", "user"})
+
+_PARAMS_BY_API: Mapping[str, frozenset[str]] = MappingProxyType(
+    {"chat": OPENAI_CHAT_PARAMS, "completions": OPENAI_COMPLETION_PARAMS, "embeddings": OPENAI_EMBEDDING_PARAMS}
+)
+
 # litellm's own call options (and the fields the transport sets itself): never forwarded from
 # a body, and refused as a tier's ``forward_params``.
 CALL_OPTIONS: frozenset[str] = frozenset(
     {
         "model",
         "messages",
+        "prompt",
+        "input",
         "stream",
         "api_base",
         "base_url",
@@ -121,7 +152,7 @@ def is_call_option(name: str) -> bool:
     return lowered in CALL_OPTIONS or lowered.startswith(("litellm", "mock_", "aws_", "vertex_", "azure_", "api_", "_"))
 
 
-def forwardable(payload: Mapping[str, Any], extra: Iterable[str] = ()) -> dict[str, Any]:
-    """The body fields a translating transport may pass on: OpenAI parameters plus ``extra``."""
-    allowed = OPENAI_CHAT_PARAMS.union(name for name in extra if not is_call_option(name))
+def forwardable(payload: Mapping[str, Any], extra: Iterable[str] = (), api: str = "chat") -> dict[str, Any]:
+    """The body fields a translating transport may pass on: the API's OpenAI parameters plus ``extra``."""
+    allowed = _PARAMS_BY_API[api].union(name for name in extra if not is_call_option(name))
     return {name: value for name, value in payload.items() if name in allowed}

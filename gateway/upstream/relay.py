@@ -16,7 +16,16 @@ from typing import Any
 import aiohttp
 import orjson
 
-from gateway.upstream.base import Chunk, Completion, Target, UpstreamError, error_for_status, retry_after_seconds
+from gateway.upstream.base import (
+    Api,
+    Chunk,
+    Completion,
+    Target,
+    UpstreamError,
+    api_path,
+    error_for_status,
+    retry_after_seconds,
+)
 
 _NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 
@@ -38,18 +47,20 @@ class RelayTransport:
             self._session = aiohttp.ClientSession(connector=connector, auto_decompress=True, raise_for_status=False)
         return self._session
 
-    def _send(self, target: Target, payload: Mapping[str, Any], timeout_s: float) -> Any:
+    def _send(self, target: Target, payload: Mapping[str, Any], timeout_s: float, api: Api) -> Any:
         body = orjson.dumps({**payload, "model": target.tier.upstream_model})
         headers = {**target.headers, "Content-Type": "application/json", "Accept": "application/json"}
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=min(target.tier.connect_timeout_s, timeout_s), sock_read=timeout_s
         )
-        url = f"{target.tier.api_base}/chat/completions"
+        url = f"{target.tier.api_base}{api_path(api)}"
         return self._pool().post(url, data=body, headers=headers, timeout=timeout)
 
-    async def complete(self, target: Target, payload: Mapping[str, Any], timeout_s: float) -> Completion:
+    async def complete(
+        self, target: Target, payload: Mapping[str, Any], timeout_s: float, api: Api = "chat"
+    ) -> Completion:
         try:
-            async with self._send(target, payload, timeout_s) as response:
+            async with self._send(target, payload, timeout_s, api) as response:
                 content = await response.read()
                 status, headers = response.status, response.headers
         except (TimeoutError, aiohttp.ClientError) as exc:
@@ -60,13 +71,16 @@ class RelayTransport:
             data = orjson.loads(content)
         except orjson.JSONDecodeError as exc:
             raise UpstreamError("bad_response", f"{target.name}: response body is not valid JSON") from exc
-        if not isinstance(data, dict) or "choices" not in data:
-            raise UpstreamError("bad_response", f"{target.name}: response has no choices")
+        part = "data" if api == "embeddings" else "choices"
+        if not isinstance(data, dict) or part not in data:
+            raise UpstreamError("bad_response", f"{target.name}: response has no {part}")
         return Completion(data=data, raw=content)
 
-    async def stream(self, target: Target, payload: Mapping[str, Any], timeout_s: float) -> AsyncIterator[Chunk]:
+    async def stream(
+        self, target: Target, payload: Mapping[str, Any], timeout_s: float, api: Api = "chat"
+    ) -> AsyncIterator[Chunk]:
         try:
-            async with self._send(target, payload, timeout_s) as response:
+            async with self._send(target, payload, timeout_s, api) as response:
                 if response.status >= 400:
                     raise _http_error(target, response.status, await response.read(), response.headers)
                 async for chunk in _sse_data(target, response.content.iter_any()):

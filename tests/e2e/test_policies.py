@@ -53,6 +53,9 @@ def test_a_prompt_too_long_for_cheap_escalates(gateway: str) -> None:
     too_long = post(gateway, messages=[{"role": "user", "content": "word " * 5000}])
     assert too_long.status_code == 400
     assert too_long.json()["error"]["code"] == "context_length_exceeded"
+    message = too_long.json()["error"]["message"]  # no max_tokens in the request: none in the message
+    assert "needs more than any eligible tier's context window (largest: " in message
+    assert "max tokens" not in message
     # a max_tokens that does not fit cheap's window escalates too
     assert post(gateway, max_tokens=1000).headers["x-triage-tier"] == "frontier"
 

@@ -121,6 +121,35 @@ def test_refusals(case: RouteInputs, error: type[Exception], code: str) -> None:
     assert caught.value.code == code  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        (
+            inputs(0.5, RequestFacts(200000, 100)),
+            "the prompt (200000 tokens) plus the requested max tokens (100) needs 200100 tokens, "
+            "more than any eligible tier's context window (largest: 128000)",
+        ),
+        (
+            inputs(0.5, RequestFacts(200000)),
+            "the prompt (200000 tokens) needs more than any eligible tier's context window (largest: 128000)",
+        ),
+        (
+            RouteInputs(pinned_tier="cheap", facts=RequestFacts(9000)),
+            "the prompt (9000 tokens) needs more than tier cheap's context window (8192)",
+        ),
+        (
+            RouteInputs(pinned_tier="cheap", facts=RequestFacts(8000, 500)),
+            "the prompt (8000 tokens) plus the requested max tokens (500) needs 8500 tokens, "
+            "more than tier cheap's context window (8192)",
+        ),
+    ],
+)
+def test_context_too_long_names_max_tokens_only_when_the_request_set_them(case: RouteInputs, message: str) -> None:
+    with pytest.raises(ContextTooLong) as caught:
+        decide(case, TIERS)
+    assert str(caught.value) == message
+
+
 def test_fallbacks_skip_tiers_that_cannot_serve() -> None:
     assert decide(inputs(0.9), TIERS).fallbacks == ("cheap",)
     assert decide(inputs(0.9, RequestFacts(9000, 10)), TIERS).fallbacks == ()

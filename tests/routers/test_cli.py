@@ -13,6 +13,13 @@ from routers.cli import add_arguments, run
 from routers.registry import ARTIFACTS_DIR, DEFAULT_ROUTER, ROUTING_DEV
 
 DEV = ROUTING_DEV
+# How closely `eval` must reproduce a card's metrics (absolute). With onnxruntime and tokenizers
+# pinned (pyproject.toml), what is left is float rounding in CPU-specific kernels (float32 matmuls,
+# onnxruntime's int8 encoder): on a machine other than the one that wrote the cards the worst
+# difference measured was 2.0e-6 (`embedding`, dev MMLU APGR; static and ensemble <= 2e-7).
+# 1e-5 leaves 5x margin and still fails on the 2.3e-3 APGR drift of issue #16 (0.6665 vs 0.6688)
+# or on any change to an artifact or a metric. See "Reproducing the cards" in routers/README.md.
+CARD_TOLERANCE = 1e-5
 
 
 def _run(*argv: str) -> int:
@@ -83,7 +90,7 @@ def test_eval_reproduces_the_card(tmp_path: Path, router: str) -> None:
         card = load_card(ARTIFACTS_DIR / router)["dev"]["metrics"]
     for source in ("all", "mmlu", "gsm8k"):
         for key in ("apgr", "cpt50", "cpt80", "share_for_95"):
-            assert got[source][key] == pytest.approx(card[source][key], abs=1e-9), (source, key)
+            assert got[source][key] == pytest.approx(card[source][key], abs=CARD_TOLERANCE), (source, key)
 
 
 def _outcomes(path: Path, flip: bool) -> Path:

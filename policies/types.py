@@ -9,7 +9,7 @@ from typing import Literal, get_args
 from routers.calibration import Calibration
 
 BreakerState = Literal["closed", "open", "half_open"]
-Capability = Literal["tools", "images", "json_schema", "completions"]
+Capability = Literal["tools", "images", "json_schema", "completions", "responses"]
 ALL_CAPABILITIES: frozenset[str] = frozenset(get_args(Capability))
 
 

@@ -2,7 +2,9 @@
 
 The main CLI mounts this module by calling ``add_arguments(parser)`` on its ``router``
 sub-parser and ``run(args)`` to execute. Heavy libraries (scikit-learn, torch,
-matplotlib) are imported inside the commands that need them.
+matplotlib) are imported inside the commands that need them. A file that cannot be read or
+written, a row lacking a field, or a missing router artifact is reported in one line on stderr
+with exit status 2 (as ``triage check-config`` does), never as a traceback.
 """
 
 from __future__ import annotations
@@ -10,17 +12,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+from routers.base import RouterUnavailable
+from routers.evaluation import DataFileError
 from routers.registry import DEFAULT_ROUTER, EVERYDAY, ROUTERS, RouterOptions, build_router
 
 TRAINABLE = ("ngram", "static", "embedding", "ensemble")
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """A usage error (an unknown ``--router``, a missing option) is one line on stderr and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``train``, ``eval`` and ``score`` sub-commands to ``parser``."""
-    sub = parser.add_subparsers(dest="router_command", required=True)
+    sub = parser.add_subparsers(dest="router_command", required=True, parser_class=_OneLineParser)
     train = sub.add_parser("train", help="fit a router on labelled data and write its artifact folder")
     train.add_argument("--type", dest="router_type", choices=TRAINABLE, required=True)
     train.add_argument(
@@ -71,14 +84,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     commands = {"train": _train, "eval": _eval, "score": _score}
-    return commands[args.router_command](args)
+    try:
+        return commands[args.router_command](args)
+    except (DataFileError, RouterUnavailable) as exc:
+        print(f"triage router {args.router_command}: {exc}", file=sys.stderr)
+        return 2
 
 
 def _options(args: argparse.Namespace) -> RouterOptions:
     """``--artifacts`` is a root holding ``<router>/`` folders; ``--artifact`` one router's own folder."""
     artifacts = getattr(args, "artifacts", None)
     folder = getattr(args, "artifact", None)
+    for given in (artifacts, folder):
+        if given is not None and not given.is_dir():
+            raise DataFileError(f"{given}: no such artifact folder")
     return RouterOptions(artifacts=artifacts or RouterOptions().artifacts, folder=folder)
+
+
+def _check_outputs(*paths: Path | None) -> None:
+    """Fail before any scoring if an output cannot be a file: its folder is missing, or it is a folder."""
+    for path in paths:
+        if path is not None and path.is_dir():
+            raise DataFileError(f"{path}: is a directory; give a file name")
+        if path is not None and not path.parent.is_dir():
+            raise DataFileError(f"{path}: its folder {path.parent} does not exist")
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Report a failed write of ``path`` as a ``DataFileError``."""
+    try:
+        yield
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot write it ({exc.strerror or exc})") from None
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -105,16 +143,22 @@ def _eval(args: argparse.Namespace) -> int:
     if args.artifact is not None and len(set(args.router)) != 1:
         print("triage router eval: --artifact names one router's folder: give exactly one --router", file=sys.stderr)
         return 2
-    from routers.evaluation import everyday_report, metrics_by_source, ood_share, score_rows_full_sync
-    from routers.training.data import everyday_rows, is_everyday, read_jsonl
+    from routers.evaluation import (
+        everyday_file,
+        everyday_report,
+        labelled_rows,
+        metrics_by_source,
+        ood_share,
+        score_rows_full_sync,
+    )
 
-    rows = read_jsonl(args.data)
-    data_is_everyday = is_everyday(rows)
+    _check_outputs(args.json, args.plot, args.calibration_plot)
+    rows, data_is_everyday = labelled_rows(args.data)
     if data_is_everyday:  # an everyday file given as --data: report its held-out rows (all rows if unsplit)
         held = [r for r in rows if r.get("split", "heldout") == "heldout"]
         everyday, rows = held, []
     else:
-        everyday = [] if args.no_everyday or args.everyday is None else everyday_rows(args.everyday, "heldout")
+        everyday = [] if args.no_everyday or args.everyday is None else everyday_file(args.everyday, "heldout")
     results: dict[str, dict[str, Any]] = {}
     all_scores: dict[str, list[float]] = {}
     everyday_scores: dict[str, list[float]] = {}
@@ -132,11 +176,13 @@ def _eval(args: argparse.Namespace) -> int:
             results[name]["everyday"] = everyday_report(scored, everyday)
             _print_everyday(name, results[name]["everyday"])
     if args.json:
-        args.json.write_text(json.dumps(results, indent=1) + "\n")
+        with _writing(args.json):
+            args.json.write_text(json.dumps(results, indent=1) + "\n")
     if args.plot and all_scores:
         from routers.plots import cost_quality_plot
 
-        cost_quality_plot(all_scores, rows, args.plot, title=args.data.name)
+        with _writing(args.plot):
+            cost_quality_plot(all_scores, rows, args.plot, title=args.data.name)
         print(f"wrote {args.plot}")
     if args.calibration_plot and everyday_scores:
         _calibration_plot(args, everyday_scores, everyday)
@@ -149,7 +195,8 @@ def _calibration_plot(args: argparse.Namespace, scores: dict[str, list[float]], 
     name = next(iter(scores))
     router = build_router(name, _options(args))
     platt = getattr(router, "platt", None)
-    calibration_plot(name, scores[name], [int(r["label"]) for r in rows], platt, args.calibration_plot)
+    with _writing(args.calibration_plot):
+        calibration_plot(name, scores[name], [int(r["label"]) for r in rows], platt, args.calibration_plot)
     print(f"wrote {args.calibration_plot}")
 
 
@@ -170,17 +217,13 @@ def _print_table(name: str, metrics: dict[str, dict[str, float]]) -> None:
 
 
 def _score(args: argparse.Namespace) -> int:
-    from routers.evaluation import score_rows_sync
-    from routers.training.data import read_jsonl
+    from routers.evaluation import prompt_rows, score_rows_sync
 
-    rows = read_jsonl(args.infile)
-    bad = [i for i, r in enumerate(rows) if "id" not in r or ("prompt" not in r and "messages" not in r)]
-    if bad:
-        print(f"line {bad[0] + 1}: each line needs 'id' and 'prompt' or 'messages'", file=sys.stderr)
-        return 2
+    _check_outputs(args.outfile)
+    rows = prompt_rows(args.infile)
     scores = score_rows_sync(build_router(args.router, _options(args)), rows)
-    with args.outfile.open("w", encoding="utf-8") as handle:
-        for row, value in zip(rows, scores, strict=True):
-            handle.write(json.dumps({"id": row["id"], "score": value}) + "\n")
+    lines = [json.dumps({"id": row["id"], "score": value}) + "\n" for row, value in zip(rows, scores, strict=True)]
+    with _writing(args.outfile):
+        args.outfile.write_text("".join(lines), encoding="utf-8")
     print(f"scored {len(rows)} prompts with {args.router} -> {args.outfile}")
     return 0

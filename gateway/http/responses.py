@@ -4,7 +4,10 @@ The request is translated to a chat-completions body at the surface
 (``gateway.protocol.responses_api``); routing, profiles, pinned tiers, policies, the
 cache, keys, limits, budgets, metrics and headers apply unchanged; the answer — a whole
 body or the chat stream — is translated back into a Response or its event stream.
-Stateless only: Triage stores no responses, so ``previous_response_id`` is a 400.
+Stateless only: Triage stores no responses, so ``previous_response_id`` is a 400. When every
+tier of the route speaks the Responses API itself (the ``responses`` capability, relay
+transport), the client's request is relayed as it is and the upstream's answer comes back
+as it came (events re-framed with their ``event:`` lines).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from gateway.http.chat import openapi_operation
 from gateway.http.deps import Serving
 from gateway.http.serving import Parsed, Surface, chat_view, serve
 from gateway.protocol import responses_api, responses_stream
+from gateway.protocol.responses_native import passthrough
 from gateway.settings import Settings
 
 responses_api_ = APIRouter()
@@ -27,14 +31,14 @@ responses_api_ = APIRouter()
 
 def _parse(raw: dict[str, Any], settings: Settings) -> Parsed:
     view = responses_api.chat_request(raw)
-    return Parsed(chat_view(view), view, raw)
+    return Parsed(chat_view(view), view, raw, native=raw)
 
 
 def _body(body: bytes, original: Mapping[str, Any]) -> bytes:
     return orjson.dumps(responses_api.response_body(orjson.loads(body), original))
 
 
-RESPONSES = Surface("responses", _parse, _body, responses_stream.stream_events)
+RESPONSES = Surface("responses", _parse, _body, responses_stream.stream_events, native_events=passthrough)
 
 
 @responses_api_.post("/v1/responses", openapi_extra=openapi_operation("ResponseRequest"))

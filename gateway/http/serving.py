@@ -47,6 +47,7 @@ class Parsed:
     view: Mapping[str, Any]
     original: Mapping[str, Any]
     upstream: Mapping[str, Any] | None = None
+    native: Mapping[str, Any] | None = None  # a Responses request, for tiers that relay that API
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ class Surface:
     body: Callable[[bytes, Mapping[str, Any]], bytes] | None = None  # None: the chat path's bytes as they are
     events: Callable[[Events, Mapping[str, Any]], Events] | None = None
     error: Callable[[GatewayError], Response] | None = None  # None: the OpenAI error shape
+    native_events: Callable[[Events], Events] | None = None  # an upstream's own Responses stream
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -127,11 +129,15 @@ async def serve(request: Request, runtime: Runtime, surface: Surface) -> Respons
         parsed = surface.parse(raw, runtime.settings)
         check_kind(parsed.chat.model, surface.endpoint, runtime.settings)
         check_limits(parsed.chat, runtime.settings)
-        await life.admit(principal, parsed.chat, parsed.view, parsed.upstream)
+        await life.admit(principal, parsed.chat, parsed.view, parsed.upstream, parsed.native)
         if parsed.chat.stream:
             outcome = await life.stream_response(parsed.chat, parsed.view)
             assert outcome.events is not None
-            events = outcome.events if surface.events is None else surface.events(outcome.events, parsed.original)
+            events = outcome.events
+            if outcome.native and surface.native_events is not None:
+                events = surface.native_events(outcome.events)
+            elif surface.events is not None:
+                events = surface.events(outcome.events, parsed.original)
             headers = {**outcome.headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
             # finished in the stream's own finally, and again (a no-op then) after the response,
             # which also covers a client that left before the stream started
@@ -159,7 +165,7 @@ async def serve(request: Request, runtime: Runtime, surface: Surface) -> Respons
         raise error from None
     await life.finish(200)
     assert outcome.body is not None
-    body = outcome.body if surface.body is None else surface.body(outcome.body, parsed.original)
+    body = outcome.body if surface.body is None or outcome.native else surface.body(outcome.body, parsed.original)
     return Response(body, media_type="application/json", headers=outcome.headers)
 
 

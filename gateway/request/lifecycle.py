@@ -26,6 +26,8 @@ import orjson
 from gateway.cache.entry import StreamAssembler, replay_events
 from gateway.cache.policy import CacheControl
 from gateway.cache.text_entry import TextAssembler, is_text_completion, replay_text_events
+from gateway.protocol.responses_native import NativeStream, chat_usage, response_text
+from gateway.protocol.responses_native import chat_completion as native_chat
 from gateway.protocol.schemas import ChatCompletionRequest
 from gateway.request.admission import admit, settle_tokens
 from gateway.request.auth import Principal
@@ -47,6 +49,7 @@ class Response:
     headers: dict[str, str]
     body: bytes | None = None
     events: AsyncIterator[bytes] | None = None
+    native: bool = False  # the upstream's own Responses API answer, relayed as it came
 
 
 class RequestLifecycle:
@@ -68,6 +71,7 @@ class RequestLifecycle:
         if endpoint == "completions" or endpoint == "embeddings":
             self._api = endpoint
         self._upstream: Mapping[str, Any] | None = None
+        self._native: Mapping[str, Any] | None = None
         self.started = time.perf_counter()
         self._pipeline, self._limiter, self._settings, self._recorder = pipeline, limiter, settings, recorder
         self._control, self._tier_header = control, tier_header
@@ -89,14 +93,17 @@ class RequestLifecycle:
         chat: ChatCompletionRequest,
         raw: Mapping[str, Any],
         upstream: Mapping[str, Any] | None = None,
+        native: Mapping[str, Any] | None = None,
     ) -> None:
         """Authenticate-then-admit; ``raw`` is the chat view routers, tokens and limits read.
 
         ``upstream`` is the body sent to the tier when it is not ``raw`` itself (a legacy
         completion: routed on its prompt as a user message, sent as the completion it is).
+        ``native`` is a Responses request, relayed as it is when every tier of the route
+        speaks that API itself (else ``raw``, its chat translation, is sent).
         """
         self.stream = chat.stream
-        self._upstream = upstream
+        self._upstream, self._native = upstream, native
         if self._settings.log_prompts:
             self.prompt = _last_user_text(chat)
         self.admitted = await admit(principal, chat, raw["messages"], self._settings, self._limiter)
@@ -111,6 +118,8 @@ class RequestLifecycle:
             self.answered = self._pipeline.from_cache(looked, looked.entry)
         else:
             self.routed = await self._pipeline.route(chat, raw, self.admitted, self._tier_header, self._api)
+            if self._native is not None and self._pipeline.speaks_responses(self.routed.decision.chain):
+                self._api, self._upstream = "responses", self._native
         return looked
 
     async def complete(self, chat: ChatCompletionRequest, raw: Mapping[str, Any]) -> Response:
@@ -124,12 +133,17 @@ class RequestLifecycle:
             error = self._pipeline.failed(exc, self.trace, self.request_id)
             error.headers.update(self.headers())
             raise error from None
-        self._answer_text = completion_text(completion.data)
-        usage = self._pipeline.usage(raw, completion.data.get("usage"), self._answer_text)
+        data = completion.data
+        native = self._api == "responses"
+        self._answer_text = response_text(data) if native else completion_text(data)
+        reported = chat_usage(data.get("usage")) if native else data.get("usage")
+        usage = self._pipeline.usage(raw, reported, self._answer_text)
         self.answered = self._pipeline.answered(target, looked, usage)
-        await self._pipeline.save(looked.plan, completion.data, self.answered)
-        body = completion.raw if completion.raw is not None else orjson.dumps(completion.data)
-        return Response(self.headers(), body=body)
+        stored = native_chat(data) if native else data  # cache entries are chat completions
+        if stored is not None:
+            await self._pipeline.save(looked.plan, stored, self.answered)
+        body = completion.raw if completion.raw is not None else orjson.dumps(data)
+        return Response(self.headers(), body=body, native=native)
 
     async def stream_response(self, chat: ChatCompletionRequest, raw: Mapping[str, Any]) -> Response:
         looked = await self._prefix(chat, raw)
@@ -142,12 +156,16 @@ class RequestLifecycle:
             error = self._pipeline.failed(exc, self.trace, self.request_id)
             error.headers.update(self.headers())
             raise error from None
-        assembler = TextAssembler() if self._api == "completions" else StreamAssembler()
+        assembler: StreamAssembler | TextAssembler | NativeStream = StreamAssembler()
+        if self._api == "completions":
+            assembler = TextAssembler()
+        elif self._api == "responses":
+            assembler = NativeStream()
         self._relay = StreamRelay(
             self._pipeline, start, looked, raw, chat.include_usage, self.started, self.request_id, assembler
         )
         self.answered = self._pipeline.answered(start.target, looked, None)  # the tier, for the headers
-        return Response(self.headers(), events=self._relay.events())
+        return Response(self.headers(), events=self._relay.events(), native=self._api == "responses")
 
     async def finish(self, status: int) -> None:
         """Close, settle and record, exactly once (the first call's status counts).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -182,10 +182,13 @@ class Pipeline:
         for key, reserved in reservations:
             await self.budgets.settle(key, (cost or 0.0) - reserved)
 
-    def payload(self, raw: Mapping[str, Any], stream: bool) -> dict[str, Any]:
-        """The client's body for the upstream (model excluded); streams always ask for usage."""
+    def payload(self, raw: Mapping[str, Any], stream: bool, api: Api = "chat") -> dict[str, Any]:
+        """The client's body for the upstream (model excluded); streams always ask for usage.
+
+        (A Responses stream reports usage in its last event unasked.)
+        """
         payload = {k: v for k, v in raw.items() if k != "model"}
-        if stream:
+        if stream and api != "responses":
             options = dict(payload.get("stream_options") or {})
             options["include_usage"] = True  # always ask, so every stream is priced
             payload["stream_options"] = options
@@ -195,13 +198,22 @@ class Pipeline:
         self, routed: Routed, raw: Mapping[str, Any], trace: CallTrace, api: Api = "chat"
     ) -> tuple[Target, Completion]:
         deadline = time.monotonic() + self.deadline_s
-        return await self.caller.complete(routed.decision.chain, self.payload(raw, False), deadline, trace, api)
+        return await self.caller.complete(routed.decision.chain, self.payload(raw, False, api), deadline, trace, api)
 
     async def open_stream(
         self, routed: Routed, raw: Mapping[str, Any], trace: CallTrace, api: Api = "chat"
     ) -> StreamStart:
         deadline = time.monotonic() + self.deadline_s
-        return await self.caller.open_stream(routed.decision.chain, self.payload(raw, True), deadline, trace, api)
+        return await self.caller.open_stream(
+            routed.decision.chain, self.payload(raw, True, api), deadline, trace, api
+        )
+
+    def speaks_responses(self, chain: Sequence[str]) -> bool:
+        """Every tier of the route relays the Responses API itself (``responses`` capability, relay transport)."""
+        targets = self.caller.targets
+        return all(
+            "responses" in targets[n].capabilities and targets[n].tier.resolved_transport == "relay" for n in chain
+        )
 
     def answered(self, target: Target, looked: Looked, usage: Usage | None, **stream: Any) -> Answered:
         """Cost and savings of what was produced; savings never go below 0 (a counter)."""

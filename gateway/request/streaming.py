@@ -21,6 +21,7 @@ import orjson
 from gateway.cache.entry import StreamAssembler
 from gateway.cache.text_entry import TextAssembler
 from gateway.protocol.errors import error_body
+from gateway.protocol.responses_native import NativeStream
 from gateway.request.pipeline import Pipeline
 from gateway.request.values import Answered, Looked
 from gateway.upstream.base import Chunk, UpstreamError
@@ -40,7 +41,7 @@ class StreamRelay:
         include_usage: bool,
         started: float,
         request_id: str,
-        assembler: StreamAssembler | TextAssembler | None = None,
+        assembler: StreamAssembler | TextAssembler | NativeStream | None = None,
     ) -> None:
         self._pipeline, self._start, self._looked, self._raw = pipeline, start, looked, raw
         self._include_usage, self._started, self._request_id = include_usage, started, request_id
@@ -51,7 +52,8 @@ class StreamRelay:
         self._answered: Answered | None = None
 
     def _account(self) -> Answered:
-        usage = self._pipeline.usage(self._raw, self._reported, self._assembler.text())
+        reported = self._reported if self._reported is not None else self._assembler.usage
+        usage = self._pipeline.usage(self._raw, reported, self._assembler.text())
         return self._pipeline.answered(
             self._start.target, self._looked, usage, first_byte_s=self._first_byte_s, interrupted=self._interrupted
         )

@@ -23,13 +23,14 @@ from typing import Any, Literal, Protocol
 
 from gateway.settings import Price, Tier
 
-Api = Literal["chat", "completions", "embeddings"]
-"""Which OpenAI API a call speaks: chat completions, legacy text completions, or embeddings."""
+Api = Literal["chat", "completions", "embeddings", "responses"]
+"""Which OpenAI API a call speaks: chat completions, legacy text completions, embeddings, or Responses."""
 
 
 def api_path(api: Api) -> str:
     """The path of an API under a tier's ``api_base``."""
-    return {"chat": "/chat/completions", "completions": "/completions", "embeddings": "/embeddings"}[api]
+    paths = {"chat": "/chat/completions", "completions": "/completions", "embeddings": "/embeddings"}
+    return paths.get(api, "/responses")
 
 
 ErrorKind = Literal["rate_limit", "server", "timeout", "connection", "bad_response", "client"]

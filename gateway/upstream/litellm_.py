@@ -78,6 +78,8 @@ class LiteLLMTransport:
         return kwargs
 
     def _call(self, api: Api) -> Any:
+        if api == "responses":
+            raise UpstreamError("client", "the litellm transport relays no Responses API requests", status=400)
         litellm = self._litellm
         return {"chat": litellm.acompletion, "completions": litellm.atext_completion, "embeddings": litellm.aembedding}[
             api

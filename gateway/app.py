@@ -113,6 +113,7 @@ def create_app(
                 "x-triage-score",
                 "x-triage-request-id",
                 "x-triage-cache",
+                "x-triage-cache-similarity",
                 "x-triage-cost-usd",
                 "x-triage-reason",
             ],

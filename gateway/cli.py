@@ -65,7 +65,11 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     print(f"{path}: ok{note}")
     print(f"  tiers: {tiers}")
     for name, profile in settings.profiles.items():
-        print(f"  profile {name}: router {profile.router}, frontier_share {profile.frontier_share}")
+        if profile.ladder is not None:
+            rungs = ", ".join(f"{rung.tier} {rung.share:g}" for rung in profile.ladder)
+            print(f"  profile {name}: router {profile.router}, ladder {rungs}")
+        else:
+            print(f"  profile {name}: router {profile.router}, frontier_share {profile.frontier_share}")
     return 0
 
 
@@ -121,7 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     simulate = commands.add_parser(
         "simulate",
         help="run the simulated OpenAI-compatible upstream",
-        description=("Run the simulated OpenAI-compatible upstream (sim-cheap, sim-frontier) with fault injection."),
+        description=(
+            "Run the simulated OpenAI-compatible upstream (sim-cheap, sim-mid, sim-frontier, sim-reasoning) "
+            "with fault injection."
+        ),
     )
     from gateway.simulator.cli import add_arguments as add_simulator_arguments
 

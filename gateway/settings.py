@@ -14,10 +14,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from gateway.config_checks import ConfigError as ConfigError  # defined there, imported from here
 from gateway.config_checks import api_base_warning, http_url, read_yaml, resolve_keys, resolve_master, validated
+from gateway.config_ladder import DropParams, Ladder, Sticky, fill_ladder_ends, rung_problems
+from gateway.config_redis import parse_redis_url
+from gateway.config_semantic import SemanticCacheOptions, SemanticIndexSettings
 from policies.health import BreakerConfig
 from policies.types import Capability
 
@@ -65,6 +68,8 @@ class Tier(_Frozen):
     # body fields beyond OpenAI's parameters that the litellm transport passes on (e.g. top_k);
     # litellm call options are refused when the runtime is built (gateway.upstream.params)
     forward_params: frozenset[str] = frozenset()
+    # body fields removed before every call to this tier (e.g. temperature, which some reasoning models refuse)
+    drop_params: DropParams = frozenset()
 
     @field_validator("api_base")
     @classmethod
@@ -101,6 +106,7 @@ class ProfileCache(_Frozen):
     ttl_s: int | None = Field(None, ge=1)
     shared: bool = False  # True: one namespace for every tenant (cross-tenant hits allowed)
     nondeterministic: bool | None = None  # True: cache even when temperature is not 0
+    semantic: SemanticCacheOptions | None = None  # near-duplicate prompts answered from the cache (opt-in)
 
 
 class Profile(_Frozen):
@@ -118,6 +124,14 @@ class Profile(_Frozen):
     router_artifact: str | None = None  # load the router from this folder instead of the shipped artifact
     # a prompt unlike everything the router was trained on: route by its score anyway, or send it to the frontier
     ood: Literal["prior", "frontier"] = "prior"
+    # tiers cheapest first with the share each should get; replaces cheap_tier/frontier_tier/frontier_share
+    ladder: Ladder | None = None
+    sticky: Sticky | None = None  # conversations never step down the ladder for ttl_s after their last turn
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ladder_ends(cls, data: object) -> object:
+        return fill_ladder_ends(data)
 
 
 class ShadowSettings(_Frozen):
@@ -149,7 +163,9 @@ class QualitySettings(_Frozen):
 
 
 class RedisSettings(_Frozen):
-    url: str | None = None
+    # Redis Cluster (also implied by a redis+cluster:// URL); declared before url, whose check reads it
+    cluster: bool = False
+    url: str | None = Field(None, validate_default=True)  # the forms are in gateway.config_redis
     op_timeout_ms: float = Field(50.0, gt=0)  # longest a request waits on one Redis call before bypassing it
     connect_timeout_ms: float = Field(100.0, gt=0)
     retry_interval_s: float = Field(1.0, gt=0)  # after a failure, Redis is skipped this long, then probed again
@@ -158,9 +174,12 @@ class RedisSettings(_Frozen):
 
     @field_validator("url")
     @classmethod
-    def _redis_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must be a redis://, rediss:// or unix:// URL, or null for the embedded stores")
+    def _redis_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            if info.data.get("cluster"):
+                raise ValueError("redis.cluster: true needs a redis.url (a cluster node's redis:// URL)")
+            return value
+        parse_redis_url(value, bool(info.data.get("cluster")))
         return value
 
 
@@ -171,6 +190,7 @@ class CacheSettings(_Frozen):
     max_entry_bytes: int = Field(256 * 1024, gt=0)
     memory_max_bytes: int = Field(64 * 1024 * 1024, gt=0)  # the embedded LRU's bound (no redis.url)
     memory_max_entries: int = Field(10000, gt=0)
+    semantic_index: SemanticIndexSettings = Field(default_factory=SemanticIndexSettings)
 
 
 class BreakerSettings(_Frozen):
@@ -216,7 +236,13 @@ class CorsSettings(_Frozen):
     """CORS is off unless origins are listed."""
 
     allow_origins: tuple[str, ...] = ()
-    allow_headers: tuple[str, ...] = ("authorization", "content-type", "x-triage-tier", "cache-control")
+    allow_headers: tuple[str, ...] = (
+        "authorization",
+        "content-type",
+        "x-triage-tier",
+        "x-triage-conversation",
+        "cache-control",
+    )
 
 
 class UiSettings(_Frozen):
@@ -263,7 +289,8 @@ class Settings(_Frozen):
             if name in self.tiers
         ]
         for name, profile in self.profiles.items():
-            for field in ("cheap_tier", "frontier_tier"):
+            problems += rung_problems(name, profile.ladder, self.tiers)
+            for field in () if profile.ladder is not None else ("cheap_tier", "frontier_tier"):
                 if getattr(profile, field) not in self.tiers:
                     problems.append(f"profiles.{name}.{field}: no tier named {getattr(profile, field)!r}")
                 elif self.tiers[getattr(profile, field)].kind == "embeddings":

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from gateway.cache.policy import CacheControl, ResponseCache
+from gateway.cache.semantic import build_semantic_cache
 from gateway.cache.store import build_cache
 from gateway.observe.metrics import Metrics
 from gateway.observe.record import record
@@ -25,6 +26,7 @@ from gateway.request.cost import resolve_capabilities, resolve_price
 from gateway.request.lifecycle import RequestLifecycle
 from gateway.request.pipeline import GLOBAL_BUDGET, Pipeline
 from gateway.request.profiles import build_profiles, build_routers
+from gateway.request.sticky import Stickiness
 from gateway.request.values import Endpoint, RequestRecord
 from gateway.settings import ConfigError, Settings, resolve_master_key, resolve_secrets
 from gateway.state.breakers import Breakers
@@ -66,6 +68,8 @@ class Runtime:
         interval = self.settings.breaker.sync_interval_s
         loop = asyncio.get_running_loop()
         self.tasks.append(loop.create_task(self.pipeline.breakers.sync_forever(interval)))
+        if self.cache.semantic is not None:  # rebuilds its index from Redis, then keeps it current
+            self.tasks.append(loop.create_task(self.cache.semantic.run()))
         if self.quality is not None:
             self.tasks.append(loop.create_task(self.quality.evaluator.run()))
             self.listeners.append(self.quality.observe)
@@ -138,10 +142,19 @@ class Runtime:
         tier_header: str | None,
         client_request_id: str | None = None,
         endpoint: Endpoint = "chat",
+        conversation: str | None = None,
     ) -> RequestLifecycle:
         """The owner of one new request (chat, or another API served through the chat path)."""
         return RequestLifecycle(
-            self.pipeline, self.limiter, self.settings, self.record, control, tier_header, client_request_id, endpoint
+            self.pipeline,
+            self.limiter,
+            self.settings,
+            self.record,
+            control,
+            tier_header,
+            client_request_id,
+            endpoint,
+            conversation,
         )
 
     async def aclose(self) -> None:
@@ -228,7 +241,8 @@ def build_runtime(
     master_key = resolve_master_key(settings, environ)
     scrub = Scrubber([*(t.api_key for t in targets.values() if t.api_key), *([master_key] if master_key else [])])
     redis = build_guard(settings.redis)
-    cache = ResponseCache(build_cache(settings.cache, redis), settings.cache, settings.profiles)
+    semantic = build_semantic_cache(settings, redis)
+    cache = ResponseCache(build_cache(settings.cache, redis), settings.cache, settings.profiles, semantic)
     breakers = Breakers(targets, settings.breaker.config, redis)
     budgets = BudgetStore(settings.budget, redis)
     caller = UpstreamCaller(targets, transports, observer=breakers.record)
@@ -247,6 +261,7 @@ def build_runtime(
         budgets,
         header_pins,
         ood_to_frontier,
+        Stickiness({name: p.sticky for name, p in settings.profiles.items() if p.sticky is not None}, redis),
     )
     metrics = Metrics()
     metrics.set_targets((name, profile.frontier_share) for name, profile in settings.profiles.items())

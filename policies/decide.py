@@ -1,26 +1,31 @@
 """Composing policies into one ``RouteDecision``, in a fixed, documented order.
 
 1. pinned     -- a tier named as ``model`` (or by the ``x-triage-tier`` header where the
-                 profile allows it) is the only candidate; otherwise the profile's cheap
-                 and frontier tiers are.
+                 profile allows it) is the only candidate; otherwise the rungs of the
+                 profile's ladder are (cheapest first; a two-tier profile: cheap, frontier).
 2. context    -- candidates whose context window cannot hold the prompt plus the requested
                  output are dropped; none left: ``ContextTooLong`` (400).
 3. capability -- candidates lacking a feature the request uses (tools, image parts,
                  json_schema) are dropped; none left: ``UnsupportedFeature`` (400).
-4. budget     -- near a budget's limit the frontier share shrinks (linearly from the soft
-                 limit to 0 at the limit); a tier whose estimated cost would overspend is
-                 replaced by a cheaper candidate that fits the budget (``degrade``) or the
-                 request is refused (``reject``, or nothing affordable): ``BudgetExceeded`` (429).
-5. threshold  -- the router's score against the profile's calibrated threshold for the
-                 (possibly shrunk) share: at or above it the frontier tier, below it cheap.
-                 If the preferred tier was dropped by 2-4, the remaining candidate serves.
-6. health     -- if the chosen tier's circuit breaker is open, a healthy candidate (or, for a
-                 pinned tier, a healthy fallback) serves instead (reason ``breaker_open``);
-                 if none is healthy the chosen tier is tried anyway.
+4. budget     -- near a budget's limit the upper rungs' shares shrink, the top rung's first
+                 (linearly from the soft limit to 0 at the limit); a tier whose estimated cost
+                 would overspend is replaced by the nearest cheaper candidate that fits the
+                 budget (``degrade``) or the request is refused (``reject``, or nothing
+                 affordable): ``BudgetExceeded`` (429).
+5. threshold  -- the router's score against the rungs' calibrated bounds for the (possibly
+                 shrunk) shares picks a rung (two rungs: at or above the threshold the
+                 frontier tier, below it cheap). A sticky conversation's floor (the highest
+                 rung it already used, reason ``sticky``) and a request's ``reasoning_effort``
+                 (the ladder's lowest reasoning rung, reason ``reasoning_effort``) raise it.
+                 If that rung was dropped by 2-3, the nearest candidate up the ladder serves
+                 (down only when nothing above can).
+6. health     -- if the chosen tier's circuit breaker is open, the nearest healthy rung (up
+                 first, then down; for a pinned tier, a healthy fallback) serves instead
+                 (reason ``breaker_open``); if none is healthy the chosen tier is tried anyway.
 
-Fallbacks: a tier's configured ``fallbacks`` if it has them, else the other of the
-profile's pair (for a pinned ``cheap``/``frontier`` tier: the other one), keeping only
-tiers that passed 2 and 3, healthy ones first.
+Fallbacks: a tier's configured ``fallbacks`` if it has them, else the ladder walked from
+the chosen rung (up first, then down; for a pinned ``cheap``/``frontier`` tier: the other
+one), keeping only tiers that passed 2 and 3, healthy ones first. See ``policies.ladder``.
 """
 
 from __future__ import annotations
@@ -28,10 +33,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from policies.ladder import band, describe, shrink, walk
 from policies.types import (
     BudgetExceeded,
     ContextTooLong,
     NoEligibleRoute,
+    ProfileView,
     RequestFacts,
     RouteDecision,
     RouteInputs,
@@ -48,6 +55,8 @@ REASONS = (
     "capability",
     "budget",
     "breaker_open",
+    "sticky",
+    "reasoning_effort",
 )
 # A pinned cheap or frontier tier falls back to the other one; other tiers only as configured.
 PAIR: Mapping[str, tuple[str, ...]] = MappingProxyType({"cheap": ("frontier",), "frontier": ("cheap",)})
@@ -64,10 +73,10 @@ def decide(inputs: RouteInputs, tiers: Mapping[str, TierView]) -> RouteDecision:
     if not capable:
         missing = ", ".join(sorted(facts.features - set().union(*(t.capabilities for t in fitting))))
         raise UnsupportedFeature(f"no tier supports every feature this request uses ({missing or 'the combination'})")
-    tier, reason, detail = _preferred(inputs, capable, {t.name for t in fitting})
+    tier, reason, detail = _preferred(inputs, capable, {t.name for t in fitting}, tiers)
     tier, reason, detail = _within_budget(inputs, capable, tier, reason, detail)
-    alternatives = capable + [tiers[n] for n in _fallbacks(inputs, tier, capable, tiers) if tiers[n] not in capable]
-    tier, reason, detail = _healthy(inputs, alternatives, tier, reason, detail)
+    extra = [tiers[n] for n in _fallbacks(inputs, tier, capable, tiers) if tiers[n] not in capable]
+    tier, reason, detail = _healthy(inputs, _walked(inputs, tier, capable) + extra, tier, reason, detail)
     return RouteDecision(tier.name, tier.model, reason, _fallbacks(inputs, tier, capable, tiers), detail)
 
 
@@ -96,7 +105,7 @@ def _candidates(inputs: RouteInputs, tiers: Mapping[str, TierView]) -> list[Tier
         profile = inputs.profile
         if profile is None or inputs.score is None:
             raise NoEligibleRoute("a request needs a pinned tier or a profile with a score")
-        candidates = [tiers[profile.cheap_tier], tiers[profile.frontier_tier]]
+        candidates = [tiers[name] for name in profile.rungs]
     allowed = [t for t in candidates if inputs.allowed_tiers is None or t.name in inputs.allowed_tiers]
     if not allowed:
         names = ", ".join(t.name for t in candidates)
@@ -104,27 +113,61 @@ def _candidates(inputs: RouteInputs, tiers: Mapping[str, TierView]) -> list[Tier
     return allowed
 
 
-def _preferred(inputs: RouteInputs, capable: list[TierView], fitting: set[str]) -> tuple[TierView, str, str]:
+def _preferred(
+    inputs: RouteInputs, capable: list[TierView], fitting: set[str], tiers: Mapping[str, TierView]
+) -> tuple[TierView, str, str]:
     if inputs.pinned_tier is not None:
         return capable[0], "pinned", f"pinned to tier {inputs.pinned_tier}"
     profile, score = inputs.profile, inputs.score
     assert profile is not None and score is not None
     factor = min((b.share_factor for b in inputs.budgets), default=1.0)
-    share = profile.frontier_share * factor if factor < 1.0 else profile.frontier_share
-    threshold = profile.threshold_for(share)
-    above = score >= threshold
-    wanted = profile.frontier_tier if above else profile.cheap_tier
-    sign = ">=" if above else "<"
-    detail = f"profile {profile.name}: score {score:.3f} {sign} threshold {threshold:.3f}"
+    shares = shrink(profile.rung_shares, factor) if factor < 1.0 else profile.rung_shares
+    bounds = profile.bounds_for(shares)
+    index = band(score, bounds)
+    reason = "score_above_threshold" if index else "score_below_threshold"
+    detail = _band_detail(profile, score, bounds, index)
     if factor < 1.0:
-        detail += f" (frontier share {share:.2f}, shrunk by budget)"
+        shrunk = f"frontier share {shares[-1]:.2f}" if len(shares) == 2 else f"shares {describe(shares)}"
+        detail += f" ({shrunk}, shrunk by budget)"
+    index, reason, detail = _floors(inputs, tiers, index, reason, detail)
+    rungs = profile.rungs
     by_name = {t.name: t for t in capable}
+    wanted = rungs[index]
     if wanted in by_name:
-        return by_name[wanted], "score_above_threshold" if above else "score_below_threshold", detail
-    served = capable[0]
+        return by_name[wanted], reason, detail
+    served = next(by_name[rungs[i]] for i in walk(index, len(rungs)) if rungs[i] in by_name)
     if wanted not in fitting:
         return served, "context_window", f"{detail}; {wanted}'s context window is too small, using {served.name}"
     return served, "capability", f"{detail}; {wanted} lacks a feature the request uses, using {served.name}"
+
+
+def _band_detail(profile: ProfileView, score: float, bounds: tuple[float, ...], index: int) -> str:
+    """``score 0.612 >= threshold 0.373`` (two rungs); on a longer ladder, the rung's bounds by name."""
+    head = f"profile {profile.name}: score {score:.3f}"
+    if len(bounds) == 1:
+        return f"{head} {'>=' if index else '<'} threshold {bounds[0]:.3f}"
+    rungs = profile.rungs
+    parts = [f">= threshold {bounds[index - 1]:.3f} ({rungs[index]})"] if index else []
+    if index < len(bounds):
+        parts.append(f"< threshold {bounds[index]:.3f} ({rungs[index + 1]})")
+    return f"{head} {', '.join(parts)}"
+
+
+def _floors(
+    inputs: RouteInputs, tiers: Mapping[str, TierView], index: int, reason: str, detail: str
+) -> tuple[int, str, str]:
+    """Raise the rung to a sticky conversation's floor, and to the reasoning rung for ``reasoning_effort``."""
+    assert inputs.profile is not None
+    rungs = inputs.profile.rungs
+    if inputs.floor in rungs and rungs.index(inputs.floor) > index:
+        index, reason = rungs.index(inputs.floor), "sticky"
+        detail += f"; sticky: conversation already on {inputs.floor}"
+    if inputs.facts.reasoning:
+        lowest = next((i for i, name in enumerate(rungs) if tiers[name].kind == "reasoning"), None)
+        if lowest is not None and lowest > index:
+            index, reason = lowest, "reasoning_effort"
+            detail += f"; reasoning_effort set, up to the reasoning rung {rungs[lowest]}"
+    return index, reason, detail
 
 
 def _within_budget(
@@ -142,10 +185,7 @@ def _within_budget(
         return tier, reason, detail
     scopes = ", ".join(b.scope for b in inputs.budgets)
     rule = inputs.profile.over_budget if inputs.profile is not None else "degrade"
-    cheaper = sorted(
-        (t for t in capable if t is not tier and affordable(t)),
-        key=lambda t: t.estimate_usd(facts.prompt_tokens, facts.estimate_output_tokens),
-    )
+    cheaper = [t for t in _walked(inputs, tier, capable, up_first=False) if affordable(t)]
     if rule == "degrade" and cheaper:
         return cheaper[0], "budget", f"{detail}; budget {scopes} nearly spent, degraded to {cheaper[0].name}"
     raise BudgetExceeded(f"budget {scopes} exhausted: this request would overspend it")
@@ -156,10 +196,22 @@ def _healthy(
 ) -> tuple[TierView, str, str]:
     if inputs.health.get(tier.name, "closed") != "open":
         return tier, reason, detail
-    healthy = [t for t in capable if t is not tier and inputs.health.get(t.name, "closed") != "open"]
+    healthy = [t for t in capable if t.name != tier.name and inputs.health.get(t.name, "closed") != "open"]
     if not healthy:
         return tier, reason, f"{detail}; breaker open on {tier.name} but no healthy tier, trying it"
     return healthy[0], "breaker_open", f"{detail}; breaker open on {tier.name}, moved to {healthy[0].name}"
+
+
+def _walked(inputs: RouteInputs, tier: TierView, pool: list[TierView], up_first: bool = True) -> list[TierView]:
+    """``pool`` without ``tier``, in the order a request moves along its profile's ladder from ``tier``."""
+    others = [t for t in pool if t.name != tier.name]
+    profile = inputs.profile
+    if inputs.pinned_tier is not None or profile is None or tier.name not in profile.rungs:
+        return others
+    rungs = profile.rungs
+    by_name = {t.name: t for t in others}
+    steps = walk(rungs.index(tier.name), len(rungs), up_first)
+    return [by_name[rungs[i]] for i in steps if rungs[i] in by_name] + [t for t in others if t.name not in rungs]
 
 
 def _fallbacks(
@@ -168,7 +220,7 @@ def _fallbacks(
     if tier.fallbacks is not None:
         chosen: tuple[str, ...] = tier.fallbacks
     elif inputs.profile is not None and inputs.pinned_tier is None:
-        chosen = tuple(t.name for t in capable)
+        chosen = tuple(t.name for t in _walked(inputs, tier, capable))
     else:
         chosen = PAIR.get(tier.name, ())
     facts = inputs.facts

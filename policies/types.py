@@ -24,6 +24,7 @@ class TierView:
     capabilities: frozenset[str] = ALL_CAPABILITIES
     input_per_mtok: float = 0.0
     output_per_mtok: float = 0.0
+    kind: str = "chat"  # chat, reasoning (a request setting reasoning_effort may climb to it) or embeddings
 
     def estimate_usd(self, prompt_tokens: int, output_tokens: int) -> float:
         return (prompt_tokens * self.input_per_mtok + output_tokens * self.output_per_mtok) / 1e6
@@ -31,20 +32,47 @@ class TierView:
 
 @dataclass(frozen=True, slots=True)
 class ProfileView:
-    """A routing profile as policies see it."""
+    """A routing profile as policies see it.
+
+    Its ladder is its tiers cheapest first with the share of traffic each should get, and the
+    calibrated lower score bound of every rung above the first. Without ``ladder`` (a profile
+    configured with ``cheap_tier``/``frontier_tier``/``frontier_share``) it is the two rungs
+    ``cheap_tier`` (share ``1 - frontier_share``) and ``frontier_tier`` (``threshold``).
+    """
 
     name: str
-    cheap_tier: str
-    frontier_tier: str
+    cheap_tier: str  # the bottom rung
+    frontier_tier: str  # the top rung (the savings counterfactual)
     threshold: float
     frontier_share: float = 0.0
-    calibration: Calibration | None = None  # to recompute the threshold when a budget shrinks the share
+    calibration: Calibration | None = None  # to recompute the thresholds when a budget shrinks the shares
     over_budget: Literal["degrade", "reject"] = "degrade"
+    ladder: tuple[str, ...] = ()  # every rung's tier, cheapest first (empty: cheap_tier, frontier_tier)
+    shares: tuple[float, ...] = ()  # each rung's configured share of traffic
+    bounds: tuple[float, ...] = ()  # the lower score bound of each rung above the first
+
+    @property
+    def rungs(self) -> tuple[str, ...]:
+        return self.ladder or (self.cheap_tier, self.frontier_tier)
+
+    @property
+    def rung_shares(self) -> tuple[float, ...]:
+        return self.shares or (1.0 - self.frontier_share, self.frontier_share)
+
+    @property
+    def rung_bounds(self) -> tuple[float, ...]:
+        return self.bounds or (self.threshold,)
 
     def threshold_for(self, share: float) -> float:
         if self.calibration is None or share == self.frontier_share:
             return self.threshold
         return self.calibration.threshold_for_share(share)
+
+    def bounds_for(self, shares: tuple[float, ...]) -> tuple[float, ...]:
+        """The rungs' score bounds for these (budget-shrunk) shares; the configured ones when unchanged."""
+        if self.calibration is None or shares == self.rung_shares:
+            return self.rung_bounds
+        return self.calibration.band_thresholds(shares)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +84,7 @@ class RequestFacts:
     expected_output_tokens: int = 256  # the output a budget estimate assumes when the request sets no max tokens
     features: frozenset[str] = frozenset()
     choices: int = 1  # ``n``: every choice produces its own output
+    reasoning: bool = False  # the request sets ``reasoning_effort``: it may climb to a reasoning rung
 
     @property
     def context_tokens(self) -> int:
@@ -99,6 +128,7 @@ class RouteInputs:
     budgets: tuple[BudgetSnapshot, ...] = ()
     health: Mapping[str, BreakerState] = field(default_factory=dict)
     allowed_tiers: frozenset[str] | None = None  # the caller's API key may use only these tiers
+    floor: str | None = None  # sticky: the highest rung this conversation already used (never route below it)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,13 +2,16 @@
 
 A profile says ``frontier_share: 0.3`` ("about 30% of traffic to the frontier"). The
 router's calibration holds the quantiles of its scores on the training prompts, so
-the threshold for a share ``s`` is the score at quantile ``1 - s``.
+the threshold for a share ``s`` is the score at quantile ``1 - s``. A ladder of more rungs
+cuts the same scores into bands, one per rung (``band_thresholds``).
 """
 
 from __future__ import annotations
 
 import bisect
 import json
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +64,15 @@ class Calibration:
         frac = position - low
         high = min(low + 1, len(self.quantiles) - 1)
         return self.quantiles[low] + frac * (self.quantiles[high] - self.quantiles[low])
+
+    def band_thresholds(self, shares: Sequence[float]) -> tuple[float, ...]:
+        """The lower score bound of every rung above the first, for rungs with these shares (cheapest first).
+
+        Rung ``i`` takes the scores at or above its bound and below the next rung's; its bound is the
+        threshold for the share of all rungs from ``i`` up, so each rung gets about its own share of the
+        calibration prompts. Two rungs ``(1 - s, s)`` give ``(threshold_for_share(s),)``.
+        """
+        return tuple(self.threshold_for_share(math.fsum(shares[i:])) for i in range(1, len(shares)))
 
     def share_at(self, threshold: float) -> float:
         """The fraction of calibration scores at or above ``threshold``."""

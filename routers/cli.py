@@ -74,6 +74,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     ev.add_argument("--no-everyday", action="store_true", help="skip the everyday held-out report")
     ev.add_argument("--calibration-plot", type=Path, help="write score histograms (everyday held-out) and Platt curve")
+    ev.add_argument(
+        "--ladder",
+        help="also evaluate a ladder, cheapest first: NAME:SHARE:IN:OUT,... (USD per million tokens), e.g. "
+        "small:0.55:0.1:0.4,mid:0.3:0.6:2.4,frontier:0.15:2.5:10 (cost per 1k requests and quality)",
+    )
+    ev.add_argument("--output-tokens", type=int, default=256, help="output tokens per request in --ladder's cost")
     score = sub.add_parser("score", help="score prompts: {id, prompt|messages} lines in, {id, score} lines out")
     score.add_argument("--router", choices=sorted(ROUTERS), default=DEFAULT_ROUTER)
     score.add_argument("--in", dest="infile", type=Path, required=True)
@@ -151,9 +157,13 @@ def _eval(args: argparse.Namespace) -> int:
         ood_share,
         score_rows_full_sync,
     )
+    from routers.ladder_eval import ladder_report, parse_ladder, print_ladder
 
     _check_outputs(args.json, args.plot, args.calibration_plot)
+    ladder = parse_ladder(args.ladder) if args.ladder else None
     rows, data_is_everyday = labelled_rows(args.data)
+    if ladder is not None and data_is_everyday:
+        raise DataFileError(f"{args.data}: --ladder needs outcome rows (strong_score, weak_score), not everyday labels")
     if data_is_everyday:  # an everyday file given as --data: report its held-out rows (all rows if unsplit)
         held = [r for r in rows if r.get("split", "heldout") == "heldout"]
         everyday, rows = held, []
@@ -165,11 +175,16 @@ def _eval(args: argparse.Namespace) -> int:
     for name in dict.fromkeys(args.router):
         results[name] = {}
         if rows:
-            scored = score_rows_full_sync(build_router(name, _options(args)), rows)
+            router = build_router(name, _options(args))
+            scored = score_rows_full_sync(router, rows)
             all_scores[name] = [s.value for s in scored]
             results[name] = metrics_by_source(all_scores[name], rows)
             results[name]["all"]["ood_share"] = ood_share(scored)
             _print_table(name, results[name])
+            if ladder is not None:
+                report = ladder_report(all_scores[name], rows, ladder, router.calibration, args.output_tokens)
+                results[name]["ladder"] = report
+                print_ladder(name, report)
         if everyday:
             scored = score_rows_full_sync(build_router(name, _options(args)), everyday)
             everyday_scores[name] = [s.value for s in scored]

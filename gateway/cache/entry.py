@@ -27,6 +27,7 @@ class CacheEntry:
     model: str
     cost_usd: float
     stored_at: float
+    similarity: float | None = None  # a semantic hit: how similar the prompt was to the one answered (not stored)
 
     def encode(self) -> bytes:
         return orjson.dumps(

@@ -121,6 +121,7 @@ async def serve(request: Request, runtime: Runtime, surface: Surface) -> Respons
         request.headers.get("x-triage-tier"),
         request.headers.get("x-request-id"),
         surface.endpoint,
+        request.headers.get("x-triage-conversation"),
     )
     request.state.request_id = life.request_id
     try:

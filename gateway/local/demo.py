@@ -2,8 +2,9 @@
 
 It starts both as real processes on loopback, sends a mix of easy and hard prompts
 to the ``auto`` profile, prints where each one went and what it cost against
-sending everything to the frontier, then keeps serving until Ctrl-C (or exits at
-once with ``--once``).
+sending everything to the frontier, does the same through the four-rung ``ladder``
+profile (``gateway.local.demo_ladder``: a summary row per rung), then keeps serving
+until Ctrl-C (or exits at once with ``--once``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import httpx
 import yaml
 
 from gateway.local import processes
+from gateway.local.demo_ladder import route_ladder
 from gateway.settings import DEMO_CONFIG
 
 SAMPLE_PROMPTS = (
@@ -147,6 +149,7 @@ def run_demo(args: argparse.Namespace) -> int:
         return 2
     with _processes(args.port, args.sim_port):
         code = _route_samples(args.port, args.profile)
+        code = max(code, route_ladder(args.port, SAMPLE_PROMPTS))
         if args.once:
             return code
         print(

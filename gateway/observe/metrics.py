@@ -91,7 +91,7 @@ class Metrics:
             "triage_frontier_share_target", "Each profile's configured frontier share.", ["profile"], registry=r
         )
         self.cache_requests = Counter(
-            "triage_cache_requests", "Cache outcomes (hit, miss, bypass).", ["result"], registry=r
+            "triage_cache_requests", "Cache outcomes (hit, semantic_hit, miss, bypass).", ["result"], registry=r
         )
         self.cache_saved = Counter(
             "triage_cache_saved_usd", "USD that cache hits saved (the cost of the original call).", registry=r

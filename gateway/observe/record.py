@@ -28,7 +28,7 @@ def record(metrics: Metrics, rec: RequestRecord, cache_backend: str, cache_up: b
         metrics.overhead.labels(stream).observe(max(rec.elapsed_s - rec.trace.upstream_s, 0.0))
     if rec.cache_status is not None:
         metrics.cache_requests.labels(rec.cache_status).inc()
-    if rec.cache_status == "hit" and answered is not None:
+    if rec.cache_status in ("hit", "semantic_hit") and answered is not None:
         metrics.cache_saved.inc(answered.saved_usd)
         metrics.savings.labels("cache").inc(answered.savings_usd)
         return

@@ -1,7 +1,7 @@
 """One structured JSON log line per request, on the ``triage.request`` logger (stdout).
 
-Fields: ts, request_id, profile, status, cache, score, router, tier, model, decided_tier,
-reason, detail, retries, fallbacks, errors, latency_ms, ttft_ms, upstream_ms,
+Fields: ts, request_id, profile, status, cache, cache_similarity (a semantic hit's), score,
+router, tier, model, decided_tier, reason, detail, retries, fallbacks, errors, latency_ms, ttft_ms, upstream_ms,
 prompt_tokens, completion_tokens, cost_usd, savings_usd, stream. No prompt text unless
 ``log_prompts: true`` (then ``prompt``: the last user message, cut to 2,000 characters).
 Never a key: the tenant appears only as its namespace hash.
@@ -45,6 +45,7 @@ def request_line(rec: RequestRecord) -> dict[str, Any]:
         "status": rec.status,
         "stream": rec.stream,
         "cache": rec.cache_status,
+        "cache_similarity": _similarity(rec),
         "score": round(score.value, 4) if score else None,
         "router": score.router if score else None,
         "tier": answered.tier if answered else None,
@@ -71,3 +72,8 @@ def request_line(rec: RequestRecord) -> dict[str, Any]:
 def log_request(logger: logging.Logger, rec: RequestRecord) -> None:
     if logger.isEnabledFor(logging.INFO):
         logger.info(orjson.dumps(request_line(rec)).decode())
+
+
+def _similarity(rec: RequestRecord) -> float | None:
+    entry = rec.looked.entry if rec.looked is not None else None
+    return round(entry.similarity, 4) if entry is not None and entry.similarity is not None else None

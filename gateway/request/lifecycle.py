@@ -63,6 +63,7 @@ class RequestLifecycle:
         tier_header: str | None,
         client_request_id: str | None = None,
         endpoint: Endpoint = "chat",
+        conversation: str | None = None,
     ) -> None:
         self.request_id = new_request_id(client_request_id)
         self.endpoint: Endpoint = endpoint
@@ -75,6 +76,7 @@ class RequestLifecycle:
         self.started = time.perf_counter()
         self._pipeline, self._limiter, self._settings, self._recorder = pipeline, limiter, settings, recorder
         self._control, self._tier_header = control, tier_header
+        self._conversation = conversation  # the client's x-triage-conversation header (sticky profiles)
         self.stream = False
         self.prompt: str | None = None
         self.admitted = Admitted()
@@ -117,7 +119,9 @@ class RequestLifecycle:
         if looked.entry is not None:
             self.answered = self._pipeline.from_cache(looked, looked.entry)
         else:
-            self.routed = await self._pipeline.route(chat, raw, self.admitted, self._tier_header, self._api)
+            self.routed = await self._pipeline.route(
+                chat, raw, self.admitted, self._tier_header, self._api, self._conversation
+            )
             if self._native is not None and self._pipeline.speaks_responses(self.routed.decision.chain):
                 self._api, self._upstream = "responses", self._native
         return looked
@@ -220,11 +224,13 @@ class RequestLifecycle:
         headers = {"x-triage-request-id": self.request_id, "x-request-id": self.request_id, **self.admitted.headers}
         looked, routed, answered = self.looked, self.routed, self.answered
         if looked is not None:
-            headers["x-triage-cache"] = looked.status
+            headers["x-triage-cache"] = looked.status.replace("_", "-")  # semantic_hit → semantic-hit
+            if looked.entry is not None and looked.entry.similarity is not None:
+                headers["x-triage-cache-similarity"] = f"{looked.entry.similarity:.4f}"
         if routed is not None and routed.score is not None:
             headers["x-triage-score"] = f"{routed.score.value:.4f}"
-        if looked is not None and looked.status == "hit":
-            headers["x-triage-reason"] = "cache hit"
+        if looked is not None and looked.status in ("hit", "semantic_hit"):
+            headers["x-triage-reason"] = "cache hit" if looked.status == "hit" else "semantic cache hit"
         elif routed is not None:
             reason = routed.decision.detail
             if routed.score is not None and routed.score.ood:

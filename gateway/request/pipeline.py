@@ -19,6 +19,7 @@ from gateway.protocol.errors import GatewayError, InvalidRequest, ModelNotFound,
 from gateway.protocol.schemas import ChatCompletionRequest
 from gateway.request.cost import Usage, cost_usd
 from gateway.request.route_inputs import request_facts
+from gateway.request.sticky import Stickiness
 from gateway.request.tokens import TokenCounter
 from gateway.request.values import Admitted, Answered, Looked, Routed
 from gateway.settings import Price
@@ -57,6 +58,7 @@ class Pipeline:
         budgets: BudgetStore,
         header_pins: frozenset[str] = frozenset(),
         ood_to_frontier: frozenset[str] = frozenset(),
+        sticky: Stickiness | None = None,
     ) -> None:
         self.counter = counter
         self.profiles = dict(profiles)
@@ -68,6 +70,7 @@ class Pipeline:
         self.budgets = budgets
         self.header_pins = header_pins  # profiles that honour the x-triage-tier header
         self.ood_to_frontier = ood_to_frontier  # profiles that send out-of-distribution prompts to the frontier
+        self.sticky = sticky if sticky is not None else Stickiness({})  # sticky profiles' conversation floors
         self.tiers = {name: _tier_view(target) for name, target in caller.targets.items()}
         self.smallest_window = min(t.context_window for t in self.tiers.values())
 
@@ -120,11 +123,14 @@ class Pipeline:
         admitted: Admitted,
         tier_header: str | None,
         api: Api = "chat",
+        conversation: str | None = None,
     ) -> Routed:
         """Score (for a profile), gather the state snapshots, decide, and reserve budget.
 
         Routers and token counts read the client's own message dicts (``raw``), already
-        validated by ``request``: no re-serialisation on the hot path.
+        validated by ``request``: no re-serialisation on the hot path. A sticky profile's
+        turn reads its conversation's floor first (``conversation``: the client's
+        ``x-triage-conversation`` header) and raises it once the route is reserved.
         """
         now = time.time()
         messages: list[Mapping[str, Any]] = raw["messages"]
@@ -135,6 +141,9 @@ class Pipeline:
         policy_score = score.value if score is not None else None
         if score is not None and score.ood and request.model in self.ood_to_frontier:
             policy_score = 1.0  # out of distribution: the profile sends it to the frontier
+        turn = None
+        if profile is not None and pinned is None and request.model in self.sticky:
+            turn = await self.sticky.recall(request.model, raw, admitted.namespace, conversation, now)
         inputs = RouteInputs(
             pinned_tier=pinned,
             profile=profile.view if profile is not None else None,
@@ -142,6 +151,7 @@ class Pipeline:
             facts=request_facts(request, messages, self.counter, self.smallest_window, expected, api),
             health=self.breakers.health(now),
             allowed_tiers=admitted.allowed_tiers,
+            floor=turn.floor if turn is not None else None,
         )
         for attempt in range(2):
             snapshots = [await self.budgets.snapshot(scope, now, limit) for scope, limit in admitted.budgets]
@@ -159,6 +169,8 @@ class Pipeline:
             )
             reservations = await self._reserve(admitted.budgets, estimate, now)
             if reservations is not None:
+                if turn is not None and profile is not None:
+                    await self.sticky.remember(turn, decision.tier, profile.view.rungs, now)
                 return Routed(decision, score, reservations)
             log.info("budget reservation lost a race (attempt %d); deciding again", attempt)
         scopes = ", ".join(scope for scope, _ in admitted.budgets)
@@ -254,6 +266,7 @@ def _tier_view(target: Target) -> TierView:
         capabilities=target.capabilities,
         input_per_mtok=target.price.input_per_mtok,
         output_per_mtok=target.price.output_per_mtok,
+        kind=tier.kind,
     )
 
 

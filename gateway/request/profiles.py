@@ -39,17 +39,28 @@ def build_routers(settings: Settings) -> dict[str, Router]:
 
 
 def build_profiles(settings: Settings, routers: Mapping[str, Router]) -> dict[str, ProfileRoute]:
+    """Each profile's view: its rungs and their thresholds, calibrated on its router's scores.
+
+    A ``ladder`` cuts the router's score into one band per rung, each rung getting its share of
+    the calibration prompts; ``cheap_tier``/``frontier_tier``/``frontier_share`` is the two-rung case.
+    """
     profiles: dict[str, ProfileRoute] = {}
     for name, profile in settings.profiles.items():
         router = routers[name]
+        ladder = profile.ladder or ()
+        shares = tuple(rung.share for rung in ladder)
+        bounds = router.calibration.band_thresholds(shares) if ladder else ()
         view = ProfileView(
             name,
             profile.cheap_tier,
             profile.frontier_tier,
-            router.calibration.threshold_for_share(profile.frontier_share),
+            bounds[-1] if bounds else router.calibration.threshold_for_share(profile.frontier_share),
             frontier_share=profile.frontier_share,
             calibration=router.calibration,
             over_budget=profile.over_budget,
+            ladder=tuple(rung.tier for rung in ladder),
+            shares=shares,
+            bounds=bounds,
         )
         profiles[name] = ProfileRoute(view, router)
     return profiles

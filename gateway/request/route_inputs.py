@@ -45,4 +45,10 @@ def request_facts(
     else:
         prompt_tokens = counter.prompt_tokens(messages)
     used = features(request) | {"completions"} if api == "completions" else features(request)
-    return RequestFacts(prompt_tokens, max_output, expected_output, used, request.n or 1)
+    return RequestFacts(prompt_tokens, max_output, expected_output, used, request.n or 1, wants_reasoning(request))
+
+
+def wants_reasoning(request: ChatCompletionRequest) -> bool:
+    """The request sets ``reasoning_effort`` (other than ``none``): a ladder's reasoning rung may serve it."""
+    effort = (request.model_extra or {}).get("reasoning_effort")
+    return isinstance(effort, str) and effort != "none"

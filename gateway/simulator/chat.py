@@ -29,12 +29,18 @@ from gateway.simulator.content import (
 )
 from gateway.simulator.judge import JUDGE_MODEL, Judge
 from gateway.simulator.logprobs import logprobs_field, token_logprobs
-from gateway.simulator.options import ChatOptions, RequestError, ResponseFormat, parse_options
+from gateway.simulator.options import ChatOptions, RequestError, ResponseFormat, check_model_params, parse_options
 from gateway.simulator.schema import instance
 
-# model -> (time to first token in ms, tokens per second)
+# model -> (time to first token in ms, tokens per second); sim-reasoning "thinks" before its first token
 MODEL_SPEEDS: Mapping[str, tuple[float, float]] = MappingProxyType(
-    {"sim-cheap": (40.0, 150.0), "sim-frontier": (120.0, 60.0), JUDGE_MODEL: (60.0, 120.0)}
+    {
+        "sim-cheap": (40.0, 150.0),
+        "sim-mid": (70.0, 100.0),
+        "sim-frontier": (120.0, 60.0),
+        "sim-reasoning": (400.0, 80.0),
+        JUDGE_MODEL: (60.0, 120.0),
+    }
 )
 MODEL_CREATED = 1_700_000_000
 SYSTEM_FINGERPRINT = "fp_triage_sim"
@@ -109,6 +115,7 @@ def validate(body: Any) -> tuple[str, list[Any]]:
     if model not in MODEL_SPEEDS:
         message = f"The model `{model}` does not exist or you do not have access to it."
         raise RequestError(404, message, param="model", code="model_not_found")
+    check_model_params(model, body)
     return model, messages
 
 

@@ -123,3 +123,21 @@ def parse_options(body: dict[str, Any]) -> ChatOptions:
         top_logprobs=top_logprobs,
         response_format=_response_format(body.get("response_format")),
     )
+
+
+REASONING_MODEL = "sim-reasoning"
+FIXED_BY_REASONING = ("temperature", "top_p")
+
+
+def check_model_params(model: str, body: dict[str, Any]) -> None:
+    """Refuse what the model refuses: like OpenAI's reasoning models, sim-reasoning takes no temperature or top_p but 1."""
+    if model != REASONING_MODEL:
+        return
+    for name in FIXED_BY_REASONING:
+        value = body.get(name)
+        if value is not None and value != 1:
+            message = (
+                f"Unsupported value: '{name}' does not support {value!r} with this model. "
+                "Only the default (1) value is supported."
+            )
+            raise RequestError(400, message, param=name, code="unsupported_value")

@@ -6,7 +6,8 @@ reads those every ``breaker.sync_interval_s`` and treats the tier as open too, s
 replica's evidence moves traffic everywhere within about half a second. A successful
 half-open probe deletes the shared key. Half-open admits one probe at a time per
 replica (``claim_probe``); its result closes or reopens the breaker. Without Redis the
-same state lives in process. Failure mode ``local``: while Redis is unavailable (the
+same state lives in process. Keys: ``triage:{breakers}:<tier>`` (one hash tag, so the sync's
+``MGET`` of every tier stays in one Redis Cluster slot). Failure mode ``local``: while Redis is unavailable (the
 guard warns, throttled) each replica's own breakers decide. The runtime starts ``sync_forever`` and cancels it on shutdown.
 """
 
@@ -23,6 +24,11 @@ from policies.health import BreakerConfig, BreakerSnapshot, breaker_state, claim
 from policies.types import BreakerState
 
 log = logging.getLogger("triage.breakers")
+
+
+def breaker_key(tier: str) -> str:
+    """Where a tier's shared opening time lives; the tag ``{breakers}`` puts every tier in one slot."""
+    return f"triage:{{breakers}}:{tier}"
 
 
 class Breakers:
@@ -80,7 +86,7 @@ class Breakers:
 
     async def _write(self, tier: str, opened_at: float | None) -> None:
         assert self._guard is not None
-        client, key = self._guard.client, f"triage:breaker:{tier}"
+        client, key = self._guard.client, breaker_key(tier)
         ttl = max(int(self.config.cooldown_s * 10), 60)
         try:
             if opened_at is None:
@@ -95,7 +101,7 @@ class Breakers:
         if self._guard is None:
             return
         guard, tiers = self._guard, list(self._local)
-        keys = [f"triage:breaker:{tier}" for tier in tiers]
+        keys = [breaker_key(tier) for tier in tiers]
         while True:
             try:
                 values = await guard.call("breakers", lambda: guard.client.mget(keys))

@@ -1,9 +1,11 @@
 """API keys: stored hashed (SHA-256) in Redis, or in process without a Redis URL.
 
-Layout in Redis: ``triage:keys:hash:<sha256>`` holds the key's record (JSON),
-``triage:keys:id:<id>`` the hash, ``triage:keys:ids`` the set of ids. A key is looked
-up in Redis on every request, so a revocation takes effect at once on every replica.
-Failure mode ``closed``: while Redis is unavailable, keys verified in the last
+Layout in Redis: ``triage:{keys}:hash:<sha256>`` holds the key's record (JSON),
+``triage:{keys}:id:<id>`` the hash, ``triage:{keys}:ids`` the set of ids; the hash tag
+``{keys}`` keeps them in one Redis Cluster slot, so a create or revoke is one transaction
+(and a listing one ``MGET``) there too. Keys stored before the tag (``triage:keys:*``) are
+copied over once, on the first call (``_adopt_legacy``). A key is looked up in Redis on
+every request, so a revocation takes effect at once on every replica. Failure mode ``closed``: while Redis is unavailable, keys verified in the last
 ``auth.verified_cache_s`` keep working from an in-process cache; any other key is
 refused (503); key management fails. Calls go through the shared ``RedisGuard``.
 """
@@ -21,7 +23,9 @@ import orjson
 
 from gateway.state.redis import RedisGuard, RedisUnavailable
 
-PREFIX = "triage:keys"
+PREFIX = "triage:{keys}"
+LEGACY_PREFIX = "triage:keys"  # the layout before hash tags (single server and Sentinel only)
+ADOPTED = f"{PREFIX}:legacy-adopted"  # set once the legacy keys have been copied
 T = TypeVar("T")
 
 
@@ -63,6 +67,11 @@ class KeyRecord:
         return cls(**data)
 
 
+def record_keys(digest: str, key_id: str) -> tuple[str, str, str]:
+    """A key's Redis keys: its record, its id's hash, and the set of ids (one hash tag: one slot)."""
+    return f"{PREFIX}:hash:{digest}", f"{PREFIX}:id:{key_id}", f"{PREFIX}:ids"
+
+
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -83,6 +92,7 @@ class KeyStore:
         self._verified_cache_s = verified_cache_s
         self._memory: dict[str, KeyRecord] = {}  # hash -> record (no Redis)
         self._verified: dict[str, tuple[KeyRecord, float]] = {}  # hash -> (record, when verified)
+        self._adopted = False  # legacy keys copied to the tagged layout (checked once per process)
 
     async def create(self, record: KeyRecord, key: str) -> None:
         digest = hash_key(key)
@@ -92,10 +102,11 @@ class KeyStore:
         client = self._guard.client
 
         async def write() -> None:
+            by_hash, by_id, ids = record_keys(digest, record.id)
             async with client.pipeline(transaction=True) as pipe:
-                pipe.set(f"{PREFIX}:hash:{digest}", record.encode())
-                pipe.set(f"{PREFIX}:id:{record.id}", digest)
-                pipe.sadd(f"{PREFIX}:ids", record.id)
+                pipe.set(by_hash, record.encode())
+                pipe.set(by_id, digest)
+                pipe.sadd(ids, record.id)
                 await pipe.execute()
 
         await self._call(write)
@@ -103,9 +114,37 @@ class KeyStore:
     async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
         assert self._guard is not None
         try:
+            if not self._adopted:
+                await self._guard.call("keys", self._adopt_legacy)
+                self._adopted = True
             return await self._guard.call("keys", operation)
         except RedisUnavailable as exc:
             raise KeyStoreUnavailable(str(exc)) from exc
+
+    async def _adopt_legacy(self) -> None:
+        """Copy keys stored as ``triage:keys:*`` (before hash tags) to ``triage:{keys}:*``, once per Redis.
+
+        The legacy keys stay where they are, so replicas still on the old version keep serving
+        them during a rolling upgrade; the marker stops a later start from copying them again
+        (which would bring back keys revoked since).
+        """
+        assert self._guard is not None
+        client = self._guard.client
+        if await client.exists(ADOPTED):
+            return
+        ids = sorted(i.decode() for i in await client.smembers(f"{LEGACY_PREFIX}:ids"))
+        digests = list(await client.mget([f"{LEGACY_PREFIX}:id:{i}" for i in ids])) if ids else []
+        found = [(i, d.decode()) for i, d in zip(ids, digests, strict=True) if d]
+        raws = list(await client.mget([f"{LEGACY_PREFIX}:hash:{d}" for _, d in found])) if found else []
+        async with client.pipeline(transaction=True) as pipe:
+            for (key_id, digest), raw in zip(found, raws, strict=True):
+                if raw is not None:
+                    by_hash, by_id, every_id = record_keys(digest, key_id)
+                    pipe.set(by_hash, raw, nx=True)
+                    pipe.set(by_id, digest, nx=True)
+                    pipe.sadd(every_id, key_id)
+            pipe.set(ADOPTED, str(len(raws)))
+            await pipe.execute()
 
     async def lookup(self, key: str) -> KeyRecord | None:
         """The record of a presented key, ``None`` if unknown or revoked."""
@@ -153,9 +192,10 @@ class KeyStore:
             digest: bytes | None = await client.get(f"{PREFIX}:id:{key_id}")
             if digest is None:
                 return None
+            by_hash, by_id, ids = record_keys(digest.decode(), key_id)
             async with client.pipeline(transaction=True) as pipe:
-                pipe.delete(f"{PREFIX}:hash:{digest.decode()}", f"{PREFIX}:id:{key_id}")
-                pipe.srem(f"{PREFIX}:ids", key_id)
+                pipe.delete(by_hash, by_id)
+                pipe.srem(ids, key_id)
                 await pipe.execute()
             return digest
 

@@ -3,8 +3,10 @@
 One Lua script checks and counts both limits in the current minute window, so
 replicas sharing a Redis enforce one limit together. Tokens are counted at admission
 from an estimate (prompt bytes / 4 plus max tokens, or the expected output) and
-corrected by the actual usage afterwards. Failure mode ``local``: without Redis, or
-while it is unavailable (the guard warns), each process counts for itself. The clock
+corrected by the actual usage afterwards. Keys: ``triage:rl:{<key id>}:<minute>:{r,t}``
+(one hash tag, so the script's two keys share a Redis Cluster slot). Failure mode
+``local``: without Redis, or while it is unavailable (the guard warns), each process
+counts for itself. The clock
 (wall time, for minute windows shared by replicas) is injectable for tests.
 """
 
@@ -19,6 +21,12 @@ from typing import Any
 from gateway.state.redis import RedisGuard, RedisUnavailable
 
 WINDOW_S = 60
+
+
+def limit_keys(key_id: str, window: int) -> list[str]:
+    """The script's two counters; the hash tag ``{key id}`` keeps them in one Redis Cluster slot."""
+    return [f"triage:rl:{{{key_id}}}:{window}:r", f"triage:rl:{{{key_id}}}:{window}:t"]
+
 
 LIMIT_LUA = """
 local requests = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -72,7 +80,7 @@ class RateLimiter:
         now = self._clock()
         window = int(now // WINDOW_S)
         reset = (window + 1) * WINDOW_S - now
-        keys = [f"triage:rl:{key_id}:{window}:r", f"triage:rl:{key_id}:{window}:t"]
+        keys = limit_keys(key_id, window)
         args = [rpm or 0, tpm or 0, tokens, WINDOW_S * 2]
         result: list[int] | None = None
         if self._guard is not None:
@@ -103,7 +111,7 @@ class RateLimiter:
         """Replace the admission estimate by the actual tokens."""
         if delta_tokens == 0:
             return
-        key = f"triage:rl:{key_id}:{int(self._clock() // WINDOW_S)}:t"
+        key = limit_keys(key_id, int(self._clock() // WINDOW_S))[1]
         if self._guard is not None:
             guard = self._guard
             try:

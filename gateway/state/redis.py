@@ -23,6 +23,7 @@ budgets         ``open``      requests are served; nothing is reserved
 ratelimit       ``local``     each replica counts for itself
 keys            ``closed``    only keys verified in the last ``auth.verified_cache_s``
 breakers        ``local``     each replica's own breakers decide
+sticky          ``open``      conversations have no floor: routed by their score alone
 outcomes        ``bypass``    quality rows are dropped (and counted as failed)
 requests        ``bypass``    request ids are not kept for feedback (404 later)
 ==============  ============  ==================================================
@@ -48,6 +49,7 @@ FAILURE_MODES: dict[str, FailureMode] = {
     "ratelimit": "local",
     "keys": "closed",
     "breakers": "local",
+    "sticky": "open",
     "outcomes": "bypass",
     "requests": "bypass",
 }
@@ -67,14 +69,15 @@ class RedisGuard:
     """Wraps the shared ``redis.asyncio`` client; built once at start-up."""
 
     def __init__(self, client: Any, settings: RedisSettings, clock: Callable[[], float] = time.monotonic) -> None:
-        import redis.asyncio as redis
+        from redis.exceptions import RedisClusterException, RedisError
 
         self.client: Any = client
         self._settings = settings
         self._clock = clock
         # one call: a free pooled connection (or a new one: connect timeout), then the command
         self._timeout_s = (settings.op_timeout_ms + settings.connect_timeout_ms) / 1000
-        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError, TimeoutError)
+        # RedisClusterException: a cluster client that reaches no node or cannot map a slot
+        self._errors: tuple[type[BaseException], ...] = (RedisError, RedisClusterException, OSError, TimeoutError)
         self._down_until = float("-inf")
         self._last_warning: dict[str, float] = {}
         self.failures = 0
@@ -135,22 +138,15 @@ class RedisGuard:
 def build_redis(settings: RedisSettings) -> Any:
     """The one ``redis.asyncio`` client (and pool) the gateway shares, made at start-up.
 
-    The pool *blocks* for a free connection (up to the op timeout) rather than raising
-    when ``max_connections`` calls are in flight: under a burst, callers queue briefly
-    instead of failing over to their degraded mode.
+    One server, Sentinel or Cluster, as ``redis.url`` and ``redis.cluster`` say
+    (``gateway.state.redis_topology``). The pool *blocks* for a free connection (up to the
+    op timeout) rather than raising when ``max_connections`` calls are in flight: under a
+    burst, callers queue briefly instead of failing over to their degraded mode (Cluster's
+    pools are per node and do not wait).
     """
-    import redis.asyncio as redis
+    from gateway.state.redis_topology import build_client
 
-    assert settings.url is not None
-    pool = redis.BlockingConnectionPool.from_url(
-        settings.url,
-        socket_timeout=settings.op_timeout_ms / 1000,
-        socket_connect_timeout=settings.connect_timeout_ms / 1000,
-        max_connections=settings.max_connections,
-        timeout=settings.op_timeout_ms / 1000,
-        health_check_interval=30,
-    )
-    return redis.Redis.from_pool(pool)
+    return build_client(settings)
 
 
 def build_guard(settings: RedisSettings) -> RedisGuard | None:

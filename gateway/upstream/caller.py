@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
 
 from gateway.upstream.base import Api, Chunk, Completion, Target, Transport, UpstreamError
+from gateway.upstream.drop import for_tier
 
 T = TypeVar("T")
 log = logging.getLogger("triage.upstream")
@@ -102,7 +103,7 @@ class UpstreamCaller:
         self, chain: Sequence[str], payload: Mapping[str, Any], deadline: float, trace: CallTrace, api: Api = "chat"
     ) -> tuple[Target, Completion]:
         async def call(target: Target, timeout_s: float) -> Completion:
-            return await self.transport_for(target).complete(target, payload, timeout_s, api)
+            return await self.transport_for(target).complete(target, for_tier(payload, target), timeout_s, api)
 
         return await self._over_chain(chain, deadline, trace, call)
 
@@ -110,7 +111,7 @@ class UpstreamCaller:
         self, chain: Sequence[str], payload: Mapping[str, Any], deadline: float, trace: CallTrace, api: Api = "chat"
     ) -> StreamStart:
         async def call(target: Target, timeout_s: float) -> StreamStart:
-            chunks = aiter(self.transport_for(target).stream(target, payload, timeout_s, api))
+            chunks = aiter(self.transport_for(target).stream(target, for_tier(payload, target), timeout_s, api))
             try:
                 first = await anext(chunks)
             except StopAsyncIteration:

@@ -91,7 +91,7 @@ def test_a_client_leaving_mid_stream_is_recorded_and_settled(keyed: str, redis_u
     output = _metric(keyed, "triage_tokens_total", direction="output") - before_output
     assert 1 <= output < 200, output  # what was produced before the client left, not the whole answer
     assert _metric(keyed, "triage_cost_usd_total", tier="cheap") > 0
-    counters = redis.Redis.from_url(redis_url).keys(f"triage:rl:{created['id']}:*:t")
+    counters = redis.Redis.from_url(redis_url).keys(f"triage:rl:{{{created['id']}}}:*:t")
     counted = sum(int(redis.Redis.from_url(redis_url).get(k) or 0) for k in counters)
     # the admission estimate (text/4 + 400 max tokens) was replaced by the tokens actually used
     assert 0 < counted < 200, counted

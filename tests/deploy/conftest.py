@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -43,3 +44,26 @@ def gateway_container(manifests: list[dict[str, Any]]) -> dict[str, Any]:
     deployment = only(manifests, "Deployment", "triage")
     container: dict[str, Any] = deployment["spec"]["template"]["spec"]["containers"][0]
     return container
+
+
+def mounted_config(manifests: list[dict[str, Any]], config_path: str) -> tuple[dict[str, Any], str]:
+    """(the ConfigMap or Secret, the file's text) behind ``config_path`` in the gateway container.
+
+    Base and dev mount a generated ConfigMap; prod a generated Secret (its config holds the Redis password).
+    """
+    container = gateway_container(manifests)
+    mounts = {v["mountPath"]: v["name"] for v in container["volumeMounts"]}
+    folder, _, filename = config_path.rpartition("/")
+    pod = only(manifests, "Deployment", "triage")["spec"]["template"]["spec"]
+    volume = next(v for v in pod["volumes"] if v["name"] == mounts[folder])
+    if "secret" in volume:
+        kind, name, source = "Secret", volume["secret"]["secretName"], volume["secret"]
+    else:
+        kind, name, source = "ConfigMap", volume["configMap"]["name"], volume["configMap"]
+    items = {item["path"]: item["key"] for item in source["items"]}
+    holder = only(manifests, kind, name)
+    if kind == "Secret":
+        text = base64.b64decode(holder["data"][items[filename]]).decode()
+    else:
+        text = holder["data"][items[filename]]
+    return holder, text

@@ -1,4 +1,4 @@
-"""The gateway config inside each rendered ConfigMap passes ``triage check-config``, run for real."""
+"""The gateway config inside each rendered ConfigMap (prod: Secret) passes ``triage check-config``, run for real."""
 
 from __future__ import annotations
 
@@ -10,15 +10,19 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gateway.cli import build_parser
 from gateway.local.processes import ROOT
-from tests.deploy.conftest import K8S, KUSTOMIZATIONS, kustomize, only
+from tests.deploy.conftest import K8S, KUSTOMIZATIONS, gateway_container, kustomize, mounted_config
 
 
 def _config_file(path: str, directory: Path) -> Path:
-    config_map = only(kustomize(K8S / path), "ConfigMap")
-    assert config_map["metadata"]["name"].startswith("triage-config-"), "generated, with a content hash"
+    """The config file the gateway container's ``--config`` names, from its ConfigMap (prod: Secret)."""
+    manifests = kustomize(K8S / path)
+    args = build_parser().parse_args(gateway_container(manifests)["args"])
+    holder, text = mounted_config(manifests, args.config)
+    assert holder["metadata"]["name"].startswith("triage-config-"), "generated, with a content hash"
     file = directory / "triage.yaml"
-    file.write_text(config_map["data"]["triage.yaml"])
+    file.write_text(text)
     return file
 
 

@@ -15,8 +15,9 @@ import yaml
 
 from gateway.app import create_app
 from gateway.cli import build_parser, cmd_serve
+from gateway.config_redis import parse_redis_url
 from gateway.settings import parse_settings
-from tests.deploy.conftest import K8S, KUSTOMIZATIONS, gateway_container, kustomize, only
+from tests.deploy.conftest import K8S, KUSTOMIZATIONS, gateway_container, kustomize, mounted_config, only
 
 CRD_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor")}  # no schema offline; checked below
 K8S_VERSIONS = ("1.30.0", "1.37.0")  # 1.30: the oldest with the preStop `sleep` action on by default
@@ -76,13 +77,8 @@ def test_service_ports_reach_container_ports(overlay: tuple[str, Manifests]) -> 
 
 def _config(manifests: Manifests, container: dict[str, Any]) -> dict[str, Any]:
     args = build_parser().parse_args(container["args"])
-    mounts = {v["mountPath"]: v["name"] for v in container["volumeMounts"]}
-    folder, _, filename = args.config.rpartition("/")
-    pod = only(manifests, "Deployment", "triage")["spec"]["template"]["spec"]
-    volume = next(v for v in pod["volumes"] if v["name"] == mounts[folder])
-    items = {item["path"]: item["key"] for item in volume["configMap"]["items"]}
-    config_map = only(manifests, "ConfigMap", volume["configMap"]["name"])
-    raw: dict[str, Any] = yaml.safe_load(config_map["data"][items[filename]])
+    _, text = mounted_config(manifests, args.config)
+    raw: dict[str, Any] = yaml.safe_load(text)
     return raw
 
 
@@ -171,3 +167,58 @@ def test_prod_scales_out_on_a_shared_external_redis() -> None:
     settings = parse_settings(_config(manifests, gateway_container(manifests)))
     assert settings.redis.url is not None and "127.0.0.1" not in settings.redis.url
     assert not [m for m in manifests if m["kind"] == "StatefulSet"]
+
+
+def _quantity_cores(value: str | int) -> float:
+    text = str(value)
+    return int(text[:-1]) / 1000 if text.endswith("m") else float(text)
+
+
+def test_prod_redis_url_comes_from_a_secret() -> None:
+    """redis.url has no environment-variable form, so prod ships the whole config as a Secret."""
+    manifests = kustomize(K8S / "overlays" / "prod")
+    container = gateway_container(manifests)
+    holder, _ = mounted_config(manifests, build_parser().parse_args(container["args"]).config)
+    assert holder["kind"] == "Secret" and holder["type"] == "Opaque"
+    assert not [m for m in manifests if m["kind"] == "ConfigMap"], "no copy of the config in a ConfigMap"
+    settings = parse_settings(_config(manifests, container))
+    assert settings.redis.url is not None
+    topology = parse_redis_url(settings.redis.url, settings.redis.cluster)
+    assert topology.kind in ("sentinel", "cluster") and topology.password, topology.kind
+    policy = only(manifests, "NetworkPolicy", "triage")
+    egress = {p["port"] for rule in policy["spec"]["egress"] if "to" not in rule for p in rule["ports"]}
+    assert {port for _, port in topology.nodes} <= egress, "the NetworkPolicy must let the gateway reach every node"
+
+
+def test_prod_keeps_capacity_across_zones_and_rollouts() -> None:
+    manifests = kustomize(K8S / "overlays" / "prod")
+    deployment = only(manifests, "Deployment", "triage")
+    pod = deployment["spec"]["template"]
+    rolling = deployment["spec"]["strategy"]["rollingUpdate"]
+    assert rolling["maxUnavailable"] == 0 and rolling["maxSurge"] not in (0, "0%"), "a rollout adds before it removes"
+    pdb = only(manifests, "PodDisruptionBudget", "triage")
+    assert pdb["spec"]["maxUnavailable"] == 1
+    assert only(manifests, "HorizontalPodAutoscaler")["spec"]["minReplicas"] > pdb["spec"]["maxUnavailable"] + 1
+    spread = {c["topologyKey"]: c for c in pod["spec"]["topologySpreadConstraints"]}
+    zone = spread["topology.kubernetes.io/zone"]
+    assert zone["whenUnsatisfiable"] == "DoNotSchedule" and zone["maxSkew"] == 1
+    assert zone["nodeTaintsPolicy"] == "Honor", "a failed zone's tainted nodes must not block scheduling"
+    assert "kubernetes.io/hostname" in spread
+    for constraint in spread.values():
+        assert _selects(constraint["labelSelector"]["matchLabels"], pod["metadata"]["labels"])
+
+
+def test_prod_replica_is_one_worker_on_one_core() -> None:
+    manifests = kustomize(K8S / "overlays" / "prod")
+    container = gateway_container(manifests)
+    build_parser().parse_args(container["args"])  # the container's arguments are ones `triage` takes
+    resources = container["resources"]
+    assert _quantity_cores(resources["limits"]["cpu"]) == _quantity_cores(resources["requests"]["cpu"]) == 1
+    assert resources["limits"]["memory"] == "1Gi" and resources["requests"]["memory"] == "512Mi"
+    hpa = only(manifests, "HorizontalPodAutoscaler")
+    assert hpa["spec"]["metrics"][0]["resource"] == {
+        "name": "cpu",
+        "target": {"type": "Utilization", "averageUtilization": 70},
+    }
+    names = {e["name"] for e in container["env"]}
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in names, "the gateway exports no traces yet: the variable would mislead"

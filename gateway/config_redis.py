@@ -18,6 +18,8 @@ Accepted forms (``rediss`` instead of ``redis`` means TLS in each):
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -126,3 +128,21 @@ def _path(kind: TopologyKind, path: str, scheme: str) -> tuple[str | None, int]:
     if len(segments) == 2 and not segments[1].isdigit():
         raise ValueError(f"the database in {scheme}://.../{segments[0]}/db must be a number, not {segments[1]!r}")
     return unquote(segments[0]), int(segments[1]) if len(segments) == 2 else 0
+
+
+def redis_url_from_env(
+    variable: str | None, cluster: bool, source: str, environ: Mapping[str, str] | None
+) -> str | None:
+    """The URL ``redis.url_env`` names, read once at start-up; unset, empty or malformed is a config error."""
+    from gateway.config_checks import ConfigError
+
+    if variable is None:
+        return None
+    value = (os.environ if environ is None else environ).get(variable, "")
+    if not value:
+        raise ConfigError(f"{source}: redis.url_env: environment variable {variable} is not set")
+    try:
+        parse_redis_url(value, cluster)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: redis.url_env: {variable} does not hold a Redis URL: {exc}") from None
+    return value

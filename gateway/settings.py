@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from gateway.config_checks import ConfigError as ConfigError  # defined there, imported from here
 from gateway.config_checks import api_base_warning, http_url, read_yaml, resolve_keys, resolve_master, validated
 from gateway.config_ladder import DropParams, Ladder, Sticky, fill_ladder_ends, rung_problems
-from gateway.config_redis import parse_redis_url
+from gateway.config_redis import parse_redis_url, redis_url_from_env
 from gateway.config_semantic import SemanticCacheOptions, SemanticIndexSettings
+from gateway.config_tracing import TracingSettings
 from policies.health import BreakerConfig
 from policies.types import Capability
 
@@ -166,6 +167,8 @@ class RedisSettings(_Frozen):
     # Redis Cluster (also implied by a redis+cluster:// URL); declared before url, whose check reads it
     cluster: bool = False
     url: str | None = Field(None, validate_default=True)  # the forms are in gateway.config_redis
+    # or: the environment variable holding the URL (a Kubernetes Secret), read once at start-up
+    url_env: str | None = Field(None, min_length=1)
     op_timeout_ms: float = Field(50.0, gt=0)  # longest a request waits on one Redis call before bypassing it
     connect_timeout_ms: float = Field(100.0, gt=0)
     retry_interval_s: float = Field(1.0, gt=0)  # after a failure, Redis is skipped this long, then probed again
@@ -181,6 +184,12 @@ class RedisSettings(_Frozen):
             return value
         parse_redis_url(value, bool(info.data.get("cluster")))
         return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> RedisSettings:
+        if self.url is not None and self.url_env is not None:
+            raise ValueError("redis.url and redis.url_env: set one of them, not both")
+        return self
 
 
 class CacheSettings(_Frozen):
@@ -275,6 +284,7 @@ class Settings(_Frozen):
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
     quality: QualitySettings | None = None  # the quality loop (off without this section)
+    tracing: TracingSettings | None = None  # OpenTelemetry traces over OTLP/HTTP (off without this section)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_requests: bool = True  # one JSON line per request on stdout (logger triage.request)
     log_prompts: bool = False  # include prompt text in the per-request log line (off: no prompt text is logged)
@@ -314,7 +324,11 @@ def parse_settings(raw: object, source: str = "config", *, environ: Mapping[str,
     With ``environ``, the key variables the file names are checked too (unset, empty, a short
     master key), even when the schema fails: schema and environment problems come in one list.
     """
-    return validated(Settings, raw, source, environ)
+    settings = validated(Settings, raw, source, environ)
+    env_url = redis_url_from_env(settings.redis.url_env, settings.redis.cluster, source, environ)
+    if env_url is None:
+        return settings
+    return settings.model_copy(update={"redis": settings.redis.model_copy(update={"url": env_url})})
 
 
 def load_settings(path: str | Path, environ: Mapping[str, str] | None = None) -> Settings:

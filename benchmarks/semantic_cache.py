@@ -27,9 +27,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from semantic_eval import (  # type: ignore[import-not-found]
+    THRESHOLDS,
+    evaluate,
+    intents,
+    load_pairs,
+    pair_scores,
+    replay_summary,
+    workload,
+)
 
 from common import RESULTS, percentile, write_result  # type: ignore[import-not-found]
-from semantic_eval import THRESHOLDS, evaluate, load_pairs, pair_scores, replay_summary, workload  # type: ignore[import-not-found]
 
 from gateway.cache.guards import facts
 from gateway.cache.policy import CacheControl, ResponseCache
@@ -85,15 +93,13 @@ async def replay(guard: RedisGuard, encoders: dict[str, PromptEncoder], requests
     outcomes = []
     for intent, text in workload(requests):
         status, served = await harness.ask(text, intent)
-        outcomes.append((intent, status, served))
+        outcomes.append((intent, text, status, served))
     return replay_summary(outcomes)
 
 
 async def latency(guard: RedisGuard, encoders: dict[str, PromptEncoder], samples: int) -> dict[str, Any]:
     await guard.client.flushdb()
     harness = Harness(guard, encoders, memo=0)
-    from semantic_eval import intents  # type: ignore[import-not-found]
-
     pool = intents()
     for name, texts in pool:
         await harness.ask(texts[0], name)
@@ -108,7 +114,7 @@ async def latency(guard: RedisGuard, encoders: dict[str, PromptEncoder], samples
         for _ in range(20):  # warm-up
             await harness.timed(texts[0], model)
         samples_ms[kind] = [(await harness.timed(texts[i % len(texts)], model))[0] for i in range(samples)]
-    summary = {kind: stats(values) for kind, values in samples_ms.items()}
+    summary: dict[str, Any] = {kind: stats(values) for kind, values in samples_ms.items()}
     summary["miss_added_p50_ms"] = summary["miss_semantic_on"]["p50_ms"] - summary["miss_exact_only"]["p50_ms"]
     return {"summary": summary, "samples": samples_ms, "semantic_hit_texts": len(semantic)}
 
@@ -157,11 +163,15 @@ def plot(results: dict[str, Any], path: Path) -> None:
         for guards, style in ((True, "-o"), (False, ":x")):
             picked = [r for r in rows if r["guards"] is guards]
             label = f"{name}, {'guards' if guards else 'similarity only'}"
-            curves.plot([r["recall_paraphrase"] for r in picked], [r["precision_hard"] for r in picked], style, label=label)
+            curves.plot(
+                [r["recall_paraphrase"] for r in picked], [r["precision_hard"] for r in picked], style, label=label
+            )
             default = [r for r in picked if r["threshold"] == DEFAULT[1]]
             curves.annotate("0.93", (default[0]["recall_paraphrase"], default[0]["precision_hard"]), fontsize=8)
     curves.axhline(0.995, color="grey", lw=0.8, ls="--")
-    curves.set(xlabel="recall on paraphrases", ylabel="precision of hits (hard negatives)", title="thresholds 0.80-0.95")
+    curves.set(
+        xlabel="recall on paraphrases", ylabel="precision of hits (hard negatives)", title="thresholds 0.80-0.95"
+    )
     curves.legend(fontsize=7)
     samples = results["latency"]["samples"]
     boxes.boxplot(list(samples.values()), tick_labels=[k.replace("_", "\n") for k in samples], showfliers=False)

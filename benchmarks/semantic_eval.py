@@ -92,21 +92,26 @@ def workload(requests: int, seed: int = 7, zipf_s: float = 1.1) -> list[tuple[st
     return [(name, rng.choice(texts)) for name, texts in chosen]
 
 
-def replay_summary(outcomes: list[tuple[str, str, str | None]]) -> dict[str, Any]:
-    """Outcomes are (intent asked, cache status, intent of the answer served or None)."""
-    statuses = Counter(status for _, status, _ in outcomes)
-    wrong = [(asked, served) for asked, status, served in outcomes if status == "semantic_hit" and served != asked]
+def replay_summary(outcomes: list[tuple[str, str, str, str | None]]) -> dict[str, Any]:
+    """Outcomes are (intent asked, wording, cache status, intent of the answer served or None)."""
+    statuses = Counter(status for _, _, status, _ in outcomes)
+    wrong = [(asked, served) for asked, _, status, served in outcomes if status == "semantic_hit" and served != asked]
     total = len(outcomes)
-    repeats = total - len({asked for asked, _, _ in outcomes})
+    intents_asked = len({asked for asked, _, _, _ in outcomes})
+    wordings_asked = len({text for _, text, _, _ in outcomes})
     return {
         "requests": total,
-        "distinct_intents": total - repeats,
+        "distinct_intents": intents_asked,
+        "distinct_wordings": wordings_asked,
         "exact_hits": statuses["hit"],
         "semantic_hits": statuses["semantic_hit"],
         "misses": statuses["miss"],
         "hit_rate": (statuses["hit"] + statuses["semantic_hit"]) / total,
-        "exact_only_hit_rate": statuses["hit"] / total,
-        "ceiling_hit_rate": repeats / total,  # every repeat of an intent answered from the cache
+        "exact_only_hit_rate": (total - wordings_asked) / total,  # the exact cache alone: every repeated wording
+        "ceiling_hit_rate": (total - intents_asked) / total,  # every repeat of an intent answered from the cache
+        # of the hits the exact cache alone leaves to the ceiling, the share the semantic cache adds
+        "gap_closed": (statuses["hit"] + statuses["semantic_hit"] - total + wordings_asked)
+        / max(wordings_asked - intents_asked, 1),
         "wrong_semantic_hits": len(wrong),
         "wrong_examples": wrong[:10],
     }

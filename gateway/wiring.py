@@ -19,6 +19,7 @@ from gateway.observe.metrics import Metrics
 from gateway.observe.record import record
 from gateway.observe.request_log import configure as configure_request_log
 from gateway.observe.request_log import log_request
+from gateway.observe.traces import build_tracer
 from gateway.protocol.errors import Scrubber
 from gateway.quality.loop import QualityLoop
 from gateway.request.auth import Authenticator
@@ -34,6 +35,7 @@ from gateway.state.budgets import BudgetStore
 from gateway.state.keys import KeyStore
 from gateway.state.ratelimit import RateLimiter
 from gateway.state.redis import RedisGuard, build_guard
+from gateway.tracing import NOOP_TRACER, Tracer
 from gateway.upstream.base import Target, Transport
 from gateway.upstream.caller import UpstreamCaller
 from gateway.upstream.params import is_call_option
@@ -57,6 +59,7 @@ class Runtime:
     limiter: RateLimiter
     redis: RedisGuard | None = None  # the one Redis connection guard (None: state in process)
     quality: QualityLoop | None = None  # the quality loop (``quality`` section)
+    tracer: Tracer = NOOP_TRACER  # OpenTelemetry (``tracing`` section)
     ready: bool = False
     draining: bool = False  # set on SIGTERM: readiness fails and new requests get 503 shutting_down
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -69,7 +72,7 @@ class Runtime:
         loop = asyncio.get_running_loop()
         self.tasks.append(loop.create_task(self.pipeline.breakers.sync_forever(interval)))
         if self.cache.semantic is not None:  # rebuilds its index from Redis, then keeps it current
-            self.tasks.append(loop.create_task(self.cache.semantic.run()))
+            self.tasks.append(self.cache.semantic.start())
         if self.quality is not None:
             self.tasks.append(loop.create_task(self.quality.evaluator.run()))
             self.listeners.append(self.quality.observe)
@@ -143,8 +146,9 @@ class Runtime:
         client_request_id: str | None = None,
         endpoint: Endpoint = "chat",
         conversation: str | None = None,
+        carrier: Mapping[str, str] | None = None,
     ) -> RequestLifecycle:
-        """The owner of one new request (chat, or another API served through the chat path)."""
+        """The owner of one new request; ``carrier``: its headers (a client's ``traceparent``)."""
         return RequestLifecycle(
             self.pipeline,
             self.limiter,
@@ -155,6 +159,7 @@ class Runtime:
             client_request_id,
             endpoint,
             conversation,
+            self.tracer.request(f"triage {endpoint}", carrier or {}),
         )
 
     async def aclose(self) -> None:
@@ -167,6 +172,7 @@ class Runtime:
         await self.cache.aclose()
         if self.redis is not None:
             await self.redis.aclose()
+        await asyncio.to_thread(self.tracer.shutdown)  # exports the spans still buffered
 
 
 def build_targets(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, Target]:
@@ -200,17 +206,17 @@ async def _close_later(routers: Iterable[Router], delay_s: float) -> None:
     await _close_routers(routers)
 
 
-def build_transports(settings: Settings) -> dict[str, Transport]:
+def build_transports(settings: Settings, tracer: Tracer = NOOP_TRACER) -> dict[str, Transport]:
     needed = {tier.resolved_transport for tier in settings.tiers.values()}
     transports: dict[str, Transport] = {}
     if "relay" in needed:
         from gateway.upstream.relay import RelayTransport
 
-        transports["relay"] = RelayTransport.create()
+        transports["relay"] = RelayTransport.create(tracer=tracer)
     if "litellm" in needed:
         from gateway.upstream.litellm_ import LiteLLMTransport
 
-        transports["litellm"] = LiteLLMTransport(log_prompts=settings.log_prompts)
+        transports["litellm"] = LiteLLMTransport(log_prompts=settings.log_prompts, tracer=tracer)
     return transports
 
 
@@ -237,7 +243,8 @@ def build_runtime(
     targets = build_targets(settings, environ)
     routers = build_routers(settings)
     profiles = build_profiles(settings, routers)
-    transports = dict(transports) if transports is not None else build_transports(settings)
+    tracer = build_tracer(settings)
+    transports = dict(transports) if transports is not None else build_transports(settings, tracer)
     master_key = resolve_master_key(settings, environ)
     scrub = Scrubber([*(t.api_key for t in targets.values() if t.api_key), *([master_key] if master_key else [])])
     redis = build_guard(settings.redis)
@@ -287,4 +294,5 @@ def build_runtime(
         ),
         limiter=RateLimiter(redis),
         redis=redis,
+        tracer=tracer,
     )

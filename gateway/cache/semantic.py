@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gateway.cache.guards import Facts, facts, mismatch
-from gateway.cache.semantic_index import SemanticIndex
+from gateway.cache.semantic_index import LOOP_ROWS, Match, SemanticIndex
 from gateway.cache.semantic_log import Record, SemanticLog
 from gateway.cache.semantic_query import SemanticQuery, semantic_query
 from gateway.config_semantic import SemanticCacheOptions
@@ -57,7 +57,7 @@ class Probe:
 
 
 class SemanticCache:
-    """Built once in ``lifespan`` when some profile enables it; ``run()`` is its background task."""
+    """Built once in ``lifespan`` when some profile enables it; ``start()`` begins its background task."""
 
     def __init__(
         self,
@@ -75,9 +75,8 @@ class SemanticCache:
         self._probes: OrderedDict[tuple[str, str], Probe | None] = OrderedDict()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="semantic-cache")
         self._cursor: str | None = None  # the last stream id read
-        self._rebuilt = asyncio.Event()
-        if log_ is None:
-            self._rebuilt.set()
+        self._rebuilt = asyncio.Event()  # cleared while start() rebuilds the index from Redis
+        self._rebuilt.set()
 
     def query(
         self, options: SemanticCacheOptions, target: str, namespace: str, payload: Mapping[str, Any]
@@ -111,16 +110,24 @@ class SemanticCache:
         probe = await self.probe(query)
         if probe is None:
             return None
-        for match in self.index.search(query.bucket, probe.vector, query.threshold):
+        for match in await self._search(query, probe):
             failed = mismatch(probe.facts, match.facts)
             if failed is not None:
                 log.debug("semantic candidate at %.4f rejected by the %s guard", match.similarity, failed)
                 continue
-            answer = await fetch(match.key)
+            answer = await fetch(match.key)  # None: evicted, older than max-age, or Redis failed
             if answer is not None:
                 return answer, match.similarity
-            self.index.discard(query.bucket, match.key)  # its answer expired or was evicted
         return None
+
+    async def _search(self, query: SemanticQuery, probe: Probe) -> list[Match]:
+        """The index's candidates; a large bucket is scanned on the worker thread."""
+        if self.index.rows(query.bucket) <= LOOP_ROWS:
+            return self.index.search(query.bucket, probe.vector, query.threshold)
+        loop = asyncio.get_running_loop()
+        scan = self.index.scan
+        rows = await loop.run_in_executor(self._executor, scan, query.bucket, probe.vector, query.threshold)
+        return self.index.verify(query.bucket, probe.vector, query.threshold, rows)
 
     async def remember(self, query: SemanticQuery, key: str, ttl_s: int) -> None:
         """Make the stored answer findable: here at once, elsewhere through the stream."""
@@ -133,8 +140,13 @@ class SemanticCache:
             record = Record(query.bucket, key, probe.vector.tobytes(), probe.facts.encode(), expires_at)
             await self.log.append(record)
 
-    async def run(self) -> None:
-        """Rebuild from the stream, then keep reading it (and pruning expired entries)."""
+    def start(self) -> asyncio.Task[None]:
+        """The background task: rebuild from the stream (lookups wait for it, up to
+        ``REBUILD_WAIT_S``), then keep reading it and pruning expired entries."""
+        self._rebuilt.clear()
+        return asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
         try:
             await self.sync()
         finally:

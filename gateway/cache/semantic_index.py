@@ -6,7 +6,10 @@ are rows of one float32 matrix (L2-normalised, so a dot product is the cosine), 
 exhaustively with one matrix-vector product: exact, no approximate index to tune, and
 cheap at the sizes a bucket reaches (measured in ``benchmarks/semantic_cache.py``).
 
-Limits: the cost of a lookup grows linearly with its bucket; the index holds at most
+Limits: the cost of a lookup grows linearly with its bucket (memory bandwidth: a 384-dimension
+vector is 1.5 KB, so 10k entries are 15 MB read per lookup); buckets over ``LOOP_ROWS`` rows are
+scanned on a worker thread (``scan``) and the candidates re-checked on the event loop
+(``verify``), so a large bucket never blocks other requests. The index holds at most
 ``max_entries`` vectors per replica — past it, expired entries are dropped, then the
 soonest to expire, down to 90%. Entries carry their expiry (wall clock, shared with
 other replicas through Redis) and are never matched after it.
@@ -24,6 +27,9 @@ from gateway.cache.guards import Facts
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
+
+
+LOOP_ROWS = 4096  # larger buckets are scanned off the event loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,25 +115,43 @@ class SemanticIndex:
             self._evict()
         return True
 
+    def rows(self, bucket: str) -> int:
+        entries = self._buckets.get(bucket)
+        return entries.size if entries is not None else 0
+
     def search(self, bucket: str, vector: NDArray[np.float32], threshold: float, limit: int = 4) -> list[Match]:
         """Unexpired entries at least ``threshold`` similar, most similar first (at most ``limit``)."""
+        return self.verify(bucket, vector, threshold, self.scan(bucket, vector, threshold, limit))
+
+    def scan(self, bucket: str, vector: NDArray[np.float32], threshold: float, limit: int = 4) -> list[int]:
+        """The rows of the best candidates: the matrix product alone, safe to run on a worker thread.
+
+        While it runs the event loop may change the bucket (a row replaced or moved): the rows
+        it returns are only candidates until ``verify`` checks them on the loop.
+        """
         import numpy as np
 
         entries = self._buckets.get(bucket)
         if entries is None or entries.size == 0 or entries.vectors.shape[1] != len(vector):
             return []
-        similarity = entries.vectors[: entries.size] @ vector
-        similarity[entries.expires[: entries.size] <= self._clock()] = -1.0
+        size, vectors, expires = entries.size, entries.vectors, entries.expires  # one consistent view
+        similarity = vectors[:size] @ vector
+        similarity[expires[:size] <= self._clock()] = -1.0
         found = np.flatnonzero(similarity >= threshold)
-        best = found[np.argsort(-similarity[found], kind="stable")][:limit]
-        return [Match(entries.keys[i], entries.facts[i], float(similarity[i])) for i in best]
+        return [int(i) for i in found[np.argsort(-similarity[found], kind="stable")][:limit]]
 
-    def discard(self, bucket: str, key: str) -> None:
+    def verify(self, bucket: str, vector: NDArray[np.float32], threshold: float, rows: list[int]) -> list[Match]:
+        """The candidates as they are now (re-scored; gone, expired or dissimilar ones dropped), best first."""
         entries = self._buckets.get(bucket)
-        if entries is not None and entries.drop(key):
-            self._size -= 1
-            if entries.size == 0:
-                del self._buckets[bucket]
+        if entries is None or entries.vectors.shape[1] != len(vector):
+            return []
+        now = self._clock()
+        matches = []
+        for row in dict.fromkeys(r for r in rows if r < entries.size):
+            similarity = float(entries.vectors[row] @ vector)
+            if similarity >= threshold and entries.expires[row] > now:
+                matches.append(Match(entries.keys[row], entries.facts[row], similarity))
+        return sorted(matches, key=lambda m: -m.similarity)
 
     def prune(self) -> int:
         """Drop expired entries; returns how many."""

@@ -23,7 +23,9 @@ from typing import Any
 from gateway.state.redis import RedisGuard, RedisUnavailable
 
 STREAM = "triage:semcache:v1"
-PAGE = 1000
+# records per read: ~170 KB with 384-dimension vectors, well inside redis.op_timeout_ms (a timed-out
+# read would put the shared guard, and with it every Redis store, into its back-off)
+PAGE = 100
 
 
 @dataclass(frozen=True, slots=True)

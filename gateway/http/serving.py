@@ -122,6 +122,7 @@ async def serve(request: Request, runtime: Runtime, surface: Surface) -> Respons
         request.headers.get("x-request-id"),
         surface.endpoint,
         request.headers.get("x-triage-conversation"),
+        request.headers,
     )
     request.state.request_id = life.request_id
     try:

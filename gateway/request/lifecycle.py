@@ -32,10 +32,12 @@ from gateway.protocol.schemas import ChatCompletionRequest
 from gateway.request.admission import admit, settle_tokens
 from gateway.request.auth import Principal
 from gateway.request.pipeline import Pipeline, completion_text
+from gateway.request.span_attributes import end_request, start_request
 from gateway.request.streaming import DONE, StreamRelay
 from gateway.request.values import Admitted, Answered, Endpoint, Looked, RequestRecord, Routed, new_request_id
 from gateway.settings import Settings
 from gateway.state.ratelimit import RateLimiter
+from gateway.tracing import NOOP_SPAN, Span
 from gateway.upstream.base import Api, UpstreamError
 from gateway.upstream.caller import CallTrace
 
@@ -64,6 +66,7 @@ class RequestLifecycle:
         client_request_id: str | None = None,
         endpoint: Endpoint = "chat",
         conversation: str | None = None,
+        span: Span = NOOP_SPAN,
     ) -> None:
         self.request_id = new_request_id(client_request_id)
         self.endpoint: Endpoint = endpoint
@@ -83,7 +86,9 @@ class RequestLifecycle:
         self.looked: Looked | None = None
         self.routed: Routed | None = None
         self.answered: Answered | None = None
-        self.trace = CallTrace()
+        self.span = span  # the request's root span: ended, annotated, when the request is recorded
+        start_request(span, endpoint, self.request_id)
+        self.trace = CallTrace(span=span)
         self._relay: StreamRelay | None = None
         self._raw: Mapping[str, Any] | None = None
         self._answer_text: str | None = None
@@ -113,14 +118,16 @@ class RequestLifecycle:
     async def _prefix(self, chat: ChatCompletionRequest, raw: Mapping[str, Any]) -> Looked:
         """Look up the cache and, on a miss, route (reserving budget)."""
         self._raw = raw
-        self.looked = looked = await self._pipeline.lookup(
-            chat, self._sent(raw), self.admitted.namespace, self._control, self._tier_header, self._api
-        )
+        with self.span.child("triage.cache.lookup") as span:
+            self.looked = looked = await self._pipeline.lookup(
+                chat, self._sent(raw), self.admitted.namespace, self._control, self._tier_header, self._api
+            )
+            span.set("triage.cache", looked.status)
         if looked.entry is not None:
             self.answered = self._pipeline.from_cache(looked, looked.entry)
         else:
             self.routed = await self._pipeline.route(
-                chat, raw, self.admitted, self._tier_header, self._api, self._conversation
+                chat, raw, self.admitted, self._tier_header, self._api, self._conversation, self.span
             )
             if self._native is not None and self._pipeline.speaks_responses(self.routed.decision.chain):
                 self._api, self._upstream = "responses", self._native
@@ -145,7 +152,8 @@ class RequestLifecycle:
         self.answered = self._pipeline.answered(target, looked, usage)
         stored = native_chat(data) if native else data  # cache entries are chat completions
         if stored is not None:
-            await self._pipeline.save(looked.plan, stored, self.answered)
+            with self.span.child("triage.cache.store"):
+                await self._pipeline.save(looked.plan, stored, self.answered)
         body = completion.raw if completion.raw is not None else orjson.dumps(data)
         return Response(self.headers(), body=body, native=native)
 
@@ -166,7 +174,7 @@ class RequestLifecycle:
         elif self._api == "responses":
             assembler = NativeStream()
         self._relay = StreamRelay(
-            self._pipeline, start, looked, raw, chat.include_usage, self.started, self.request_id, assembler
+            self._pipeline, start, looked, raw, chat.include_usage, self.started, self.request_id, assembler, self.span
         )
         self.answered = self._pipeline.answered(start.target, looked, None)  # the tier, for the headers
         return Response(self.headers(), events=self._relay.events(), native=self._api == "responses")
@@ -191,7 +199,11 @@ class RequestLifecycle:
                 await self._pipeline.settle(self.routed.reservations, cost)
             await settle_tokens(self._limiter, self.admitted, self._tokens_used())
         finally:
-            self._recorder(self.record(status))
+            record = self.record(status)
+            try:
+                self._recorder(record)
+            finally:
+                end_request(self.span, record)
 
     def _tokens_used(self) -> int:
         answered = self.answered

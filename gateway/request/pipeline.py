@@ -25,6 +25,7 @@ from gateway.request.values import Admitted, Answered, Looked, Routed
 from gateway.settings import Price
 from gateway.state.breakers import Breakers
 from gateway.state.budgets import BudgetStore
+from gateway.tracing import NOOP_SPAN, Span
 from gateway.upstream.base import Api, Completion, Target, UpstreamError
 from gateway.upstream.caller import CallTrace, StreamStart, UpstreamCaller
 from policies.decide import decide
@@ -124,6 +125,7 @@ class Pipeline:
         tier_header: str | None,
         api: Api = "chat",
         conversation: str | None = None,
+        span: Span = NOOP_SPAN,
     ) -> Routed:
         """Score (for a profile), gather the state snapshots, decide, and reserve budget.
 
@@ -136,7 +138,11 @@ class Pipeline:
         messages: list[Mapping[str, Any]] = raw["messages"]
         pinned = self._pin(request, tier_header)
         profile = self.profiles.get(request.model)
-        score = await profile.router.score(messages) if pinned is None and profile is not None else None
+        with span.child("triage.router") as scored:
+            score = await profile.router.score(messages) if pinned is None and profile is not None else None
+            scored.set("triage.score", score.value if score is not None else None)
+            scored.set("triage.router", score.router if score is not None else None)
+            scored.set("triage.pinned_tier", pinned)
         expected = self.budgets.settings.expected_output_tokens
         policy_score = score.value if score is not None else None
         if score is not None and score.ood and request.model in self.ood_to_frontier:
@@ -156,14 +162,18 @@ class Pipeline:
         for attempt in range(2):
             snapshots = [await self.budgets.snapshot(scope, now, limit) for scope, limit in admitted.budgets]
             inputs = replace(inputs, budgets=tuple(snapshots))
-            try:
-                decision = decide(inputs, self.tiers)
-                if not self.breakers.claim_probe(decision.tier, now):
-                    # another request is this half-open tier's probe: route as if it were open
-                    inputs = replace(inputs, health={**inputs.health, decision.tier: "open"})
+            with span.child("triage.policy") as decided:
+                try:
                     decision = decide(inputs, self.tiers)
-            except NoEligibleRoute as exc:
-                raise from_policy(exc) from None
+                    if not self.breakers.claim_probe(decision.tier, now):
+                        # another request is this half-open tier's probe: route as if it were open
+                        inputs = replace(inputs, health={**inputs.health, decision.tier: "open"})
+                        decision = decide(inputs, self.tiers)
+                except NoEligibleRoute as exc:
+                    raise from_policy(exc) from None
+                decided.set("triage.tier", decision.tier)
+                decided.set("triage.reason", decision.reason)
+                decided.set("triage.score", policy_score)
             estimate = self.tiers[decision.tier].estimate_usd(
                 inputs.facts.prompt_tokens, inputs.facts.estimate_output_tokens
             )

@@ -24,6 +24,7 @@ from gateway.protocol.errors import error_body
 from gateway.protocol.responses_native import NativeStream
 from gateway.request.pipeline import Pipeline
 from gateway.request.values import Answered, Looked
+from gateway.tracing import NOOP_SPAN, Span
 from gateway.upstream.base import Chunk, UpstreamError
 from gateway.upstream.caller import StreamStart
 
@@ -42,6 +43,7 @@ class StreamRelay:
         started: float,
         request_id: str,
         assembler: StreamAssembler | TextAssembler | NativeStream | None = None,
+        span: Span = NOOP_SPAN,
     ) -> None:
         self._pipeline, self._start, self._looked, self._raw = pipeline, start, looked, raw
         self._include_usage, self._started, self._request_id = include_usage, started, request_id
@@ -50,6 +52,7 @@ class StreamRelay:
         self._first_byte_s: float | None = None
         self._interrupted = False
         self._answered: Answered | None = None
+        self._span = span  # the request's span (the cache store is its child)
 
     def _account(self) -> Answered:
         reported = self._reported if self._reported is not None else self._assembler.usage
@@ -74,7 +77,8 @@ class StreamRelay:
             self._answered = self._account()
             whole = self._assembler.completion() if self._looked.plan.store else None
             if whole is not None:
-                await self._pipeline.save(self._looked.plan, whole, self._answered)
+                with self._span.child("triage.cache.store"):
+                    await self._pipeline.save(self._looked.plan, whole, self._answered)
             yield DONE
         except UpstreamError as exc:
             self._interrupted = True

@@ -18,8 +18,10 @@ from typing import Any, TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
 
+from gateway.tracing import NOOP_SPAN, Span
 from gateway.upstream.base import Api, Chunk, Completion, Target, Transport, UpstreamError
 from gateway.upstream.drop import for_tier
+from gateway.upstream.genai import attempt_attributes, operation
 
 T = TypeVar("T")
 log = logging.getLogger("triage.upstream")
@@ -37,6 +39,7 @@ class CallTrace:
     calls: list[str] = field(default_factory=list)  # the tier of each attempt, in order
     errors: list[tuple[str, str]] = field(default_factory=list)  # (tier, error kind) of each failed attempt
     upstream_s: float = 0.0
+    span: Span = NOOP_SPAN  # the request's span: each attempt is a child span of it
 
     @property
     def retries(self) -> int:
@@ -105,7 +108,7 @@ class UpstreamCaller:
         async def call(target: Target, timeout_s: float) -> Completion:
             return await self.transport_for(target).complete(target, for_tier(payload, target), timeout_s, api)
 
-        return await self._over_chain(chain, deadline, trace, call)
+        return await self._over_chain(chain, deadline, trace, call, api)
 
     async def open_stream(
         self, chain: Sequence[str], payload: Mapping[str, Any], deadline: float, trace: CallTrace, api: Api = "chat"
@@ -118,7 +121,7 @@ class UpstreamCaller:
                 raise UpstreamError("bad_response", f"{target.name}: empty stream") from None
             return StreamStart(target, first, chunks)
 
-        _, start = await self._over_chain(chain, deadline, trace, call)
+        _, start = await self._over_chain(chain, deadline, trace, call, api)
         return start
 
     async def _over_chain(
@@ -127,13 +130,14 @@ class UpstreamCaller:
         deadline: float,
         trace: CallTrace,
         call: Callable[[Target, float], Awaitable[T]],
+        api: Api = "chat",
     ) -> tuple[Target, T]:
         last: UpstreamError | None = None
         for name in chain:
             target = self.targets[name]
             trace.tiers.append(name)
             try:
-                return target, await self._with_retries(target, deadline, trace, call)
+                return target, await self._with_retries(target, deadline, trace, call, api)
             except UpstreamError as exc:
                 if not exc.retryable:
                     raise
@@ -144,7 +148,12 @@ class UpstreamCaller:
         raise last
 
     async def _with_retries(
-        self, target: Target, deadline: float, trace: CallTrace, call: Callable[[Target, float], Awaitable[T]]
+        self,
+        target: Target,
+        deadline: float,
+        trace: CallTrace,
+        call: Callable[[Target, float], Awaitable[T]],
+        api: Api = "chat",
     ) -> T:
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -180,15 +189,19 @@ class UpstreamCaller:
                 trace.attempts += 1
                 trace.calls.append(target.name)
                 started = time.perf_counter()
-                try:
-                    result = await call(target, min(target.tier.timeout_s, remaining))
-                except UpstreamError as exc:
-                    trace.errors.append((target.name, exc.kind))
-                    if exc.retryable and self._observer is not None:
-                        self._observer(target.name, False, time.time())
-                    raise
-                finally:
-                    trace.upstream_s += time.perf_counter() - started
+                # a client span per attempt, current while it runs: the transport sends its traceparent
+                with trace.span.child(f"{operation(api)} {target.tier.model}", client=True) as span:
+                    attempt_attributes(span, target, api, attempt.retry_state.attempt_number, trace.attempts)
+                    try:
+                        result = await call(target, min(target.tier.timeout_s, remaining))
+                    except UpstreamError as exc:
+                        span.fail(exc.kind)
+                        trace.errors.append((target.name, exc.kind))
+                        if exc.retryable and self._observer is not None:
+                            self._observer(target.name, False, time.time())
+                        raise
+                    finally:
+                        trace.upstream_s += time.perf_counter() - started
                 if self._observer is not None:
                     self._observer(target.name, True, time.time())
                 return result

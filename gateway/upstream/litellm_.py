@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from gateway.tracing import NOOP_TRACER, Tracer
 from gateway.upstream import conform
 from gateway.upstream.base import (
     Api,
@@ -32,10 +33,11 @@ from gateway.upstream.params import forwardable
 class LiteLLMTransport:
     """Calls ``litellm.acompletion`` and maps its exceptions onto ``UpstreamError``."""
 
-    def __init__(self, log_prompts: bool = False) -> None:
+    def __init__(self, log_prompts: bool = False, tracer: Tracer = NOOP_TRACER) -> None:
         import litellm
 
         self._litellm = litellm
+        self._tracer = tracer
         litellm.drop_params = False
         litellm.suppress_debug_info = True
         litellm.telemetry = False
@@ -73,8 +75,10 @@ class LiteLLMTransport:
             kwargs["api_key"] = target.api_key
         elif target.tier.speaks_openai:
             kwargs["api_key"] = "no-key"  # a keyless OpenAI-protocol server; litellm's client insists on one
-        if target.tier.extra_headers:
-            kwargs["extra_headers"] = dict(target.tier.extra_headers)
+        headers = dict(target.tier.extra_headers)
+        self._tracer.inject(headers)  # the current attempt span's traceparent (tracing on)
+        if headers:
+            kwargs["extra_headers"] = headers
         return kwargs
 
     def _call(self, api: Api) -> Any:

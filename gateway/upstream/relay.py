@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from gateway.tracing import NOOP_TRACER, Tracer
 from gateway.upstream.base import (
     Api,
     Chunk,
@@ -34,13 +35,14 @@ _TERMINAL = frozenset({"response.completed", "response.incomplete", "response.fa
 class RelayTransport:
     """Relays OpenAI-protocol requests on a shared connection pool."""
 
-    def __init__(self, max_connections: int = 512) -> None:
+    def __init__(self, max_connections: int = 512, tracer: Tracer = NOOP_TRACER) -> None:
         self._max_connections = max_connections
+        self._tracer = tracer  # sends the current attempt span's traceparent upstream
         self._session: aiohttp.ClientSession | None = None
 
     @classmethod
-    def create(cls, max_connections: int = 512) -> RelayTransport:
-        return cls(max_connections)
+    def create(cls, max_connections: int = 512, tracer: Tracer = NOOP_TRACER) -> RelayTransport:
+        return cls(max_connections, tracer)
 
     def _pool(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -51,6 +53,7 @@ class RelayTransport:
     def _send(self, target: Target, payload: Mapping[str, Any], timeout_s: float, api: Api) -> Any:
         body = orjson.dumps({**payload, "model": target.tier.upstream_model})
         headers = {**target.headers, "Content-Type": "application/json", "Accept": "application/json"}
+        self._tracer.inject(headers)
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=min(target.tier.connect_timeout_s, timeout_s), sock_read=timeout_s
         )

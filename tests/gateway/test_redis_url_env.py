@@ -25,7 +25,7 @@ def test_the_url_comes_from_the_variable() -> None:
 
 
 def test_an_unset_variable_is_a_config_error_naming_it() -> None:
-    with pytest.raises(ConfigError, match="redis.url_env: environment variable TRIAGE_REDIS_URL is not set"):
+    with pytest.raises(ConfigError, match=r"redis\.url_env: environment variable TRIAGE_REDIS_URL is not set"):
         parse_settings(_raw(url_env="TRIAGE_REDIS_URL"), environ={})
 
 

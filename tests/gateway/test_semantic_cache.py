@@ -6,6 +6,7 @@ encoders and guards achieve is measured by ``benchmarks/semantic_cache.py``.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -166,7 +167,6 @@ async def test_a_semantic_hit_expires_with_the_exact_entry() -> None:
     assert (await lookup(cache, payload(PARAPHRASE)))[1] == "semantic_hit"
     now[0] += CacheSettings().ttl_s
     assert (await lookup(cache, payload(PARAPHRASE)))[1] == "miss", "its answer expired: no hit"
-    assert cache.semantic is not None and len(cache.semantic.index) == 0, "and the stale vector is dropped"
 
 
 async def test_index_entries_expire_on_their_own_clock_too() -> None:
@@ -182,6 +182,34 @@ async def test_cache_control_applies_to_semantic_hits() -> None:
     await store(cache, payload(ANCHOR))
     assert (await lookup(cache, payload(PARAPHRASE), no_cache=True))[1] == "bypass"
     assert (await lookup(cache, payload(PARAPHRASE), max_age_s=0))[1] == "bypass"
+    await asyncio.sleep(0.01)
+    assert (await lookup(cache, payload(PARAPHRASE), max_age_s=0.001))[1] == "miss", "too old for this request"
+    assert (await lookup(cache, payload(PARAPHRASE)))[1] == "semantic_hit", "and still there for the next"
     no_store = plan(cache, payload("Why is the sky blue?"), no_store=True)
     assert not await cache.save(no_store, BODY, "cheap", "m", 0.1)
     assert cache.semantic is not None and len(cache.semantic.index) == 1, "nothing stored, nothing indexed"
+
+
+async def test_a_large_bucket_is_scanned_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("gateway.cache.semantic.LOOP_ROWS", 0)
+    cache, _ = build()
+    await store(cache, payload(ANCHOR))
+    assert (await lookup(cache, payload(PARAPHRASE)))[1] == "semantic_hit"
+
+
+def test_the_config_opt_in_and_its_defaults() -> None:
+    from gateway.settings import ConfigError, parse_settings
+
+    tiers = {name: {"model": f"openai/{name}", "api_base": "http://127.0.0.1:9/v1"} for name in ("cheap", "frontier")}
+    raw: dict[str, Any] = {"tiers": tiers, "profiles": {"faq": {"cache": {"semantic": {"enabled": True}}}, "auto": {}}}
+    settings = parse_settings(raw, environ={})
+    options = settings.profiles["faq"].cache.semantic
+    assert options is not None
+    assert (options.threshold, options.max_turns, options.encoder) == (0.93, 1, "embedding")
+    assert (options.tools, options.json_schema) == (False, False)
+    assert settings.profiles["auto"].cache.semantic is None, "off unless a profile opts in"
+    assert settings.cache.semantic_index.max_entries == 50_000
+    for bad in ({"threshold": 1.5}, {"max_turns": 0}, {"encoder": "bert"}, {"treshold": 0.9}):
+        raw["profiles"]["faq"]["cache"]["semantic"] = {"enabled": True, **bad}
+        with pytest.raises(ConfigError, match=r"profiles\.faq\.cache\.semantic"):
+            parse_settings(raw, environ={})

@@ -42,18 +42,19 @@ def test_entries_expire_and_are_pruned() -> None:
     assert index.prune() == 1 and len(index) == 1
 
 
-def test_a_key_is_stored_once_and_can_be_discarded() -> None:
-    index = SemanticIndex(100, clock=lambda: 0.0)
+def test_a_key_is_stored_once_and_a_removed_row_is_filled_by_the_last() -> None:
+    now = [0.0]
+    index = SemanticIndex(100, clock=lambda: now[0])
     for _ in range(3):
         index.add("b", "k", unit(1, 0), FACTS, 10)  # e.g. read back from the shared stream
     assert len(index) == 1
-    index.add("b", "k2", unit(0, 1), FACTS, 10)
-    index.discard("b", "k")
-    assert len(index) == 1
-    assert [m.key for m in index.search("b", unit(0, 1), 0.9)] == ["k2"], "the moved row is still found"
-    index.discard("b", "k2")
-    index.discard("b", "never-there")
-    assert len(index) == 0
+    index.add("b", "k2", unit(0, 1), FACTS, 20)
+    index.add("b", "k3", unit(0.01, 1), FACTS, 20)
+    now[0] = 10.0
+    assert index.prune() == 1, "k goes; k3 moves into its row"
+    assert [m.key for m in index.search("b", unit(0, 1), 0.9)] == ["k2", "k3"]
+    now[0] = 20.0
+    assert index.prune() == 2 and len(index) == 0 and index.rows("b") == 0
 
 
 def test_over_its_bound_the_index_drops_the_soonest_to_expire() -> None:
@@ -73,3 +74,16 @@ def test_buckets_grow_past_their_first_allocation() -> None:
         index.add("b", f"k{i}", vector, FACTS, 10)
     for i in (0, 57, 99):
         assert index.search("b", vectors[i], 0.999)[0].key == f"k{i}"
+
+
+def test_candidates_scanned_off_the_loop_are_checked_again_on_it() -> None:
+    now = [0.0]
+    index = SemanticIndex(100, clock=lambda: now[0])
+    index.add("b", "first", unit(1, 0), FACTS, 10)
+    index.add("b", "second", unit(1, 0.01), FACTS, 10)
+    rows = index.scan("b", unit(1, 0), 0.9)
+    index.add("b", "first", unit(1, 0), FACTS, 0.5)  # the bucket changed while the scan ran on a worker thread
+    now[0] = 1.0
+    assert [m.key for m in index.verify("b", unit(1, 0), 0.9, rows)] == ["second"]
+    index.add("b", "second", unit(0, 1), FACTS, 10)  # replaced by a dissimilar vector
+    assert index.verify("b", unit(1, 0), 0.9, rows) == []

@@ -84,6 +84,7 @@ async def _run(rps: float, blocks: int, block_s: float) -> tuple[dict[str, dict[
         procs.gateway_process(_config(sim_url, otlp_url), Path(tmp), prefix=_pin(0)) as (on_url, on),
     ):
         pids = {"off": off.pid, "on": on.pid}
+        blocks_seen: list[dict[str, Any]] = []
         direct = f"{sim_url}/chat/completions"
         limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
         async with httpx.AsyncClient(timeout=30, limits=limits) as client:
@@ -95,12 +96,20 @@ async def _run(rps: float, blocks: int, block_s: float) -> tuple[dict[str, dict[
                 got = await _block(client, f"{url}/v1/chat/completions", direct, rps, block_s)
                 used = _cpu_s(pids[arm]) - used
                 samples[arm]["cpu_ms_per_request"].append(1000 * used / len(got["gateway_ms"]))
+                blocks_seen.append(
+                    {
+                        "arm": arm,
+                        "gateway_p99_ms": percentile(got["gateway_ms"], 99),
+                        "direct_p99_ms": percentile(got["direct_ms"], 99),
+                    }
+                )
                 samples[arm]["gateway_ms"] += got["gateway_ms"]
                 samples[arm]["direct_ms"] += got["direct_ms"]
                 await asyncio.sleep(2.0)  # the last batch exported before the next block
         assert receiver.stdout is not None
     receiver.wait(10)
     lines = receiver.stdout.read().strip().splitlines() if receiver.stdout else []
+    print("per block:", blocks_seen)
     return samples, lines[-1] if lines else "no report"
 
 

@@ -152,13 +152,14 @@ def replay_events(body: dict[str, Any], include_usage: bool) -> Iterator[bytes]:
         for position, call in enumerate(message.get("tool_calls") or ()):
             deltas.append({"tool_calls": [{"index": position, **call}]})
         for delta in deltas:
-            yield _event(head, [{"index": index, "delta": delta, "logprobs": None, "finish_reason": None}])
-        yield _event(
+            yield chunk_event(head, [{"index": index, "delta": delta, "logprobs": None, "finish_reason": None}])
+        yield chunk_event(
             head, [{"index": index, "delta": {}, "logprobs": None, "finish_reason": choice.get("finish_reason")}]
         )
     if include_usage and body.get("usage"):
-        yield _event({**head, "usage": body["usage"]}, [])
+        yield chunk_event({**head, "usage": body["usage"]}, [])
 
 
-def _event(head: dict[str, Any], choices: list[dict[str, Any]]) -> bytes:
+def chunk_event(head: dict[str, Any], choices: list[dict[str, Any]]) -> bytes:
+    """One replayed ``data:`` event: the stream's head fields and these choices."""
     return b"data: " + orjson.dumps({**head, "choices": choices}) + b"\n\n"

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
+from gateway.cache.entry import chunk_event
 
 
 @dataclass(slots=True)
@@ -63,17 +63,13 @@ def replay_text_events(body: dict[str, Any], include_usage: bool) -> Iterator[by
     for choice in body.get("choices") or ():
         index = choice.get("index", 0)
         if choice.get("text"):
-            yield _event(head, [{"index": index, "text": choice["text"], "logprobs": None, "finish_reason": None}])
-        yield _event(
+            yield chunk_event(head, [{"index": index, "text": choice["text"], "logprobs": None, "finish_reason": None}])
+        yield chunk_event(
             head, [{"index": index, "text": "", "logprobs": None, "finish_reason": choice.get("finish_reason")}]
         )
     if include_usage and body.get("usage"):
-        yield _event({**head, "usage": body["usage"]}, [])
+        yield chunk_event({**head, "usage": body["usage"]}, [])
 
 
 def is_text_completion(body: dict[str, Any]) -> bool:
     return body.get("object") == "text_completion"
-
-
-def _event(head: dict[str, Any], choices: list[dict[str, Any]]) -> bytes:
-    return b"data: " + orjson.dumps({**head, "choices": choices}) + b"\n\n"

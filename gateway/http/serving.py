@@ -100,9 +100,8 @@ def chat_view(view: dict[str, Any]) -> ChatCompletionRequest:
 def check_kind(model: str, endpoint: Endpoint, settings: Settings) -> None:
     """Embeddings tiers serve /v1/embeddings only, and /v1/embeddings only embeddings tiers."""
     tier = settings.tiers.get(model)
-    embeddings = [name for name, t in settings.tiers.items() if t.kind == "embeddings"]
     if endpoint == "embeddings" and (tier is None or tier.kind != "embeddings"):
-        known = ", ".join(embeddings) or "none configured"
+        known = ", ".join(name for name, t in settings.tiers.items() if t.kind == "embeddings") or "none configured"
         raise InvalidRequest(
             f"model: {model!r} is not an embeddings tier (embeddings tiers: {known})",
             param="model",

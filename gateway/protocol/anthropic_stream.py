@@ -22,21 +22,25 @@ from typing import Any
 import orjson
 
 from gateway.protocol.anthropic_api import stop_reason, usage
-from gateway.protocol.chat_sse import ChatStream, Failure, Happening, Refusal, Text, ToolArgs, ToolStart, id_suffix
+from gateway.protocol.chat_sse import (
+    ChatStream,
+    Failure,
+    Happening,
+    Refusal,
+    Text,
+    ToolArgs,
+    ToolStart,
+    id_suffix,
+    named_event,
+    retell,
+)
 
 _FAILURE_TYPES = frozenset({"rate_limit_error", "overloaded_error", "timeout_error", "invalid_request_error"})
 
 
-async def stream_events(chunks: AsyncIterator[bytes], request: Mapping[str, Any]) -> AsyncIterator[bytes]:
+def stream_events(chunks: AsyncIterator[bytes], request: Mapping[str, Any]) -> AsyncIterator[bytes]:
     """Anthropic SSE events for the chat SSE ``chunks`` that answer ``chat_request(request)``."""
-    teller = _Teller(request)
-    async for happening in teller.chat.happenings(chunks):
-        for event in teller.tell(happening):
-            yield event
-        if isinstance(happening, Failure):
-            return
-    for event in teller.finish():
-        yield event
+    return retell(_Teller(request), chunks)
 
 
 class _Teller:
@@ -117,4 +121,4 @@ class _Teller:
 
 
 def _event(name: str, data: Mapping[str, Any]) -> bytes:
-    return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+    return named_event(name, orjson.dumps(data))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -53,6 +53,32 @@ class Failure:
 
 
 Happening = Text | Refusal | ToolStart | ToolArgs | Failure
+
+
+class Teller(Protocol):
+    """Re-tells one chat stream in another API's events (Responses, Messages)."""
+
+    chat: ChatStream
+
+    def tell(self, happening: Happening) -> list[bytes]: ...
+
+    def finish(self) -> list[bytes]: ...
+
+
+async def retell(teller: Teller, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """``teller``'s events for the chat SSE ``chunks``: one list per happening, then its ending (not after a failure)."""
+    async for happening in teller.chat.happenings(chunks):
+        for event in teller.tell(happening):
+            yield event
+        if isinstance(happening, Failure):
+            return
+    for event in teller.finish():
+        yield event
+
+
+def named_event(name: str, data: bytes) -> bytes:
+    """One SSE event with its ``event:`` line, as the Responses and Messages APIs frame them."""
+    return b"event: " + name.encode() + b"\ndata: " + data + b"\n\n"
 
 
 async def sse_events(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[str | None, bytes]]:

@@ -15,7 +15,8 @@ from typing import Any
 
 import orjson
 
-TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
+from gateway.protocol.chat_sse import named_event
+from gateway.upstream.base import RESPONSES_TERMINAL
 
 
 def is_response(body: Mapping[str, Any]) -> bool:
@@ -94,7 +95,7 @@ class NativeStream:
         kind = event.get("type")
         if kind in ("response.output_text.delta", "response.function_call_arguments.delta"):
             self._text.append(str(event.get("delta") or ""))
-        elif kind in TERMINAL and isinstance(event.get("response"), dict):
+        elif kind in RESPONSES_TERMINAL and isinstance(event.get("response"), dict):
             self.final = event["response"]
             self.usage = chat_usage(self.final.get("usage"))
 
@@ -125,4 +126,4 @@ async def passthrough(events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
                 error = parsed["error"]
                 kind, data = "error", orjson.dumps({"type": "error", **error, "sequence_number": 0})
             if isinstance(kind, str):
-                yield b"event: " + kind.encode() + b"\ndata: " + data + b"\n\n"
+                yield named_event(kind, data)

@@ -24,7 +24,18 @@ from typing import Any
 
 import orjson
 
-from gateway.protocol.chat_sse import ChatStream, Failure, Happening, Refusal, Text, ToolArgs, ToolStart, id_suffix
+from gateway.protocol.chat_sse import (
+    ChatStream,
+    Failure,
+    Happening,
+    Refusal,
+    Text,
+    ToolArgs,
+    ToolStart,
+    id_suffix,
+    named_event,
+    retell,
+)
 from gateway.protocol.responses_api import incomplete_reason
 from gateway.protocol.responses_output import (
     call_item,
@@ -36,16 +47,9 @@ from gateway.protocol.responses_output import (
 )
 
 
-async def stream_events(chunks: AsyncIterator[bytes], request: Mapping[str, Any]) -> AsyncIterator[bytes]:
+def stream_events(chunks: AsyncIterator[bytes], request: Mapping[str, Any]) -> AsyncIterator[bytes]:
     """Responses SSE events for the chat SSE ``chunks`` that answer ``chat_request(request)``."""
-    teller = _Teller(request)
-    async for happening in teller.chat.happenings(chunks):
-        for event in teller.tell(happening):
-            yield event
-        if isinstance(happening, Failure):
-            return
-    for event in teller.finish():
-        yield event
+    return retell(_Teller(request), chunks)
 
 
 class _Teller:
@@ -183,4 +187,4 @@ class _Teller:
     def _event(self, kind: str, **fields: Any) -> bytes:
         data = orjson.dumps({"type": kind, "sequence_number": self._sequence, **fields})
         self._sequence += 1
-        return b"event: " + kind.encode() + b"\ndata: " + data + b"\n\n"
+        return named_event(kind, data)

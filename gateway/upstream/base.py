@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal, Protocol
 
 from gateway.settings import Price, Tier
@@ -27,10 +28,17 @@ Api = Literal["chat", "completions", "embeddings", "responses"]
 """Which OpenAI API a call speaks: chat completions, legacy text completions, embeddings, or Responses."""
 
 
+# the events that end a Responses API stream (it sends no [DONE])
+RESPONSES_TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+_PATHS: Mapping[str, str] = MappingProxyType(
+    {"chat": "/chat/completions", "completions": "/completions", "embeddings": "/embeddings", "responses": "/responses"}
+)
+
+
 def api_path(api: Api) -> str:
     """The path of an API under a tier's ``api_base``."""
-    paths = {"chat": "/chat/completions", "completions": "/completions", "embeddings": "/embeddings"}
-    return paths.get(api, "/responses")
+    return _PATHS[api]
 
 
 ErrorKind = Literal["rate_limit", "server", "timeout", "connection", "bad_response", "client"]

@@ -11,6 +11,7 @@ a second on one core.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import aiohttp
@@ -18,6 +19,7 @@ import orjson
 
 from gateway.tracing import NOOP_TRACER, Tracer
 from gateway.upstream.base import (
+    RESPONSES_TERMINAL,
     Api,
     Chunk,
     Completion,
@@ -29,7 +31,10 @@ from gateway.upstream.base import (
 )
 
 _NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
-_TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
+# the field every answer of an API carries (a 200 without it is a bad response)
+_ANSWER_FIELD: Mapping[str, str] = MappingProxyType(
+    {"chat": "choices", "completions": "choices", "embeddings": "data", "responses": "output"}
+)
 
 
 class RelayTransport:
@@ -75,7 +80,7 @@ class RelayTransport:
             data = orjson.loads(content)
         except orjson.JSONDecodeError as exc:
             raise UpstreamError("bad_response", f"{target.name}: response body is not valid JSON") from exc
-        part = {"embeddings": "data", "responses": "output"}.get(api, "choices")
+        part = _ANSWER_FIELD[api]
         if not isinstance(data, dict) or part not in data:
             raise UpstreamError("bad_response", f"{target.name}: response has no {part}")
         return Completion(data=data, raw=content)
@@ -127,7 +132,7 @@ async def _sse_data(target: Target, body: AsyncIterator[bytes], responses: bool 
                     raise _stream_error(target, data)
                 chunk = _chunk(target, data)
                 yield chunk
-                if responses and chunk.data.get("type") in _TERMINAL:
+                if responses and chunk.data.get("type") in RESPONSES_TERMINAL:
                     return
     raise UpstreamError("bad_response", f"{target.name}: stream ended before [DONE]")
 

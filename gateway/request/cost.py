@@ -22,10 +22,20 @@ class Usage:
 
     @classmethod
     def from_body(cls, usage: object) -> Usage | None:
-        """Read an OpenAI ``usage`` object; ``None`` if absent or malformed."""
+        """Read an OpenAI ``usage`` object; ``None`` if absent or malformed.
+
+        Without ``completion_tokens`` (embeddings report only prompt and total tokens) the
+        completion is ``total_tokens - prompt_tokens``; without either it is malformed.
+        """
         if not isinstance(usage, Mapping):
             return None
-        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens", 0)  # embeddings: none
+        prompt, completion, total = (
+            usage.get("prompt_tokens"),
+            usage.get("completion_tokens"),
+            usage.get("total_tokens"),
+        )
+        if completion is None and isinstance(total, int) and isinstance(prompt, int) and total >= prompt:
+            completion = total - prompt
         if not isinstance(prompt, int) or not isinstance(completion, int):
             return None
         return cls(prompt, completion)

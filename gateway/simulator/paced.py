@@ -21,12 +21,11 @@ from gateway.simulator.chat import MODEL_SPEEDS, Timing
 from gateway.simulator.faults import FaultSpec
 from gateway.simulator.judge import Judge
 from gateway.simulator.options import RequestError
-from gateway.simulator.stream import STREAM_FAULTS, sleep_until
-from gateway.simulator.wire import LAST_CHUNK, chunk, json_response, reset_connection, response_head
+from gateway.simulator.stream import STREAM_FAULTS, mid_stream_fault, sleep_until
+from gateway.simulator.wire import LAST_CHUNK, chunk, json_response, response_head
 
 _SSE_HEADERS: tuple[tuple[bytes, bytes], ...] = ((b"Cache-Control", b"no-cache"),)
 # Give the client a moment to read what was sent before a mid-stream RST discards anything unread.
-_RESET_GRACE_S = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,21 +113,6 @@ async def send(
     return keep_alive
 
 
-async def _mid_stream_fault(fault: FaultSpec, events: Events, writer: asyncio.StreamWriter) -> bool | None:
-    """Apply a stream fault. Returns the keep-alive verdict if the stream is over, None to carry on."""
-    if fault.kind == "malformed":
-        writer.write(chunk(events.malformed))
-        return None
-    if fault.kind == "truncate":
-        writer.write(LAST_CHUNK)
-        await writer.drain()
-        return True
-    await writer.drain()
-    await asyncio.sleep(_RESET_GRACE_S)
-    reset_connection(writer)
-    return False
-
-
 async def _stream(
     events: Events,
     timing: Timing,
@@ -146,7 +130,7 @@ async def _stream(
     current_round = 0
     for sent, (round_, event) in enumerate(events.content):
         if fault is not None and sent == fault.after:
-            verdict = await _mid_stream_fault(fault, events, writer)
+            verdict = await mid_stream_fault(fault, events.malformed, writer)
             if verdict is not None:
                 return verdict and keep_alive
             fault = None
@@ -156,7 +140,7 @@ async def _stream(
             await sleep_until(first_token_at + round_ * step)
         writer.write(chunk(event))
     if fault is not None:  # fewer content events than `after`: the fault still happens, before the closing
-        verdict = await _mid_stream_fault(fault, events, writer)
+        verdict = await mid_stream_fault(fault, events.malformed, writer)
         if verdict is not None:
             return verdict and keep_alive
     writer.write(b"".join(chunk(event) for event in events.closing) + LAST_CHUNK)

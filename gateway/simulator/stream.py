@@ -27,10 +27,11 @@ def _content_events(plan: ChatPlan) -> list[tuple[int, int]]:
     return [(r, i) for r in range(plan.rounds) for i, choice in enumerate(plan.choices) if r < len(choice.pieces)]
 
 
-async def _mid_stream_fault(fault: FaultSpec, plan: ChatPlan, writer: asyncio.StreamWriter) -> bool | None:
-    """Apply a stream fault. Returns the keep-alive verdict if the stream is over, None to carry on."""
+async def mid_stream_fault(fault: FaultSpec, malformed: bytes, writer: asyncio.StreamWriter) -> bool | None:
+    """Apply a stream fault (``malformed``: the endpoint's broken event). Returns the keep-alive
+    verdict if the stream is over, None to carry on."""
     if fault.kind == "malformed":
-        writer.write(chunk(malformed_event(plan)))
+        writer.write(chunk(malformed))
         return None
     if fault.kind == "truncate":
         writer.write(LAST_CHUNK)
@@ -64,7 +65,7 @@ async def write_stream(
     current_round = 0
     for sent, (round_, index) in enumerate(_content_events(plan)):
         if fault is not None and sent == fault.after:
-            verdict = await _mid_stream_fault(fault, plan, writer)
+            verdict = await mid_stream_fault(fault, malformed_event(plan), writer)
             if verdict is not None:
                 return verdict and keep_alive
             fault = None
@@ -74,7 +75,7 @@ async def write_stream(
             await sleep_until(first_token_at + round_ * step)
         writer.write(chunk(chunk_event(plan, [piece_chunk(plan, index, round_)])))
     if fault is not None:  # fewer content chunks than `after`: the fault still happens, before the finish
-        verdict = await _mid_stream_fault(fault, plan, writer)
+        verdict = await mid_stream_fault(fault, malformed_event(plan), writer)
         if verdict is not None:
             return verdict and keep_alive
     writer.write(_finish(plan))

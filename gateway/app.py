@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.http import (
     admin,
@@ -27,6 +28,8 @@ from gateway.http import (
     responses,
     ui,
 )
+from gateway.http.deps import Services
+from gateway.http.hot import HotPath, hot_surface
 from gateway.http.openapi import components as request_components
 from gateway.protocol.errors import install_handlers
 from gateway.settings import Settings
@@ -50,6 +53,18 @@ def _declare_chat_schema(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+class TriageApp(FastAPI):
+    """FastAPI, with the generation endpoints' ``POST`` requests taken by the hot path first."""
+
+    hot: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.hot is not None and hot_surface(scope) is not None:
+            await self.hot(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(
     settings: Settings, environ: Mapping[str, str] | None = None, transports: Mapping[str, Transport] | None = None
 ) -> FastAPI:
@@ -61,7 +76,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime: Runtime = build_runtime(settings, environ, transports)
-        app.state.runtime = runtime
+        app.state.runtime = services.runtime = runtime
         if settings.auth.mode == "none":
             log.warning(
                 "AUTH IS OFF (auth.mode: none): anyone who can reach %s:%d can use this gateway and spend "
@@ -81,10 +96,13 @@ def create_app(
             await runtime.aclose()
 
     # no slash redirects: a redirect's Location would be built from the client's Host header
-    app = FastAPI(
+    services = Services()
+    app = TriageApp(
         title="Triage", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None, redirect_slashes=False
     )
     app.state.settings = settings
+    app.state.services = services
+    app.hot = HotPath(services)
     install_handlers(app)
     _declare_chat_schema(app)
     app.include_router(chat.chat_api)
@@ -102,20 +120,25 @@ def create_app(
     if settings.cors.allow_origins:
         from starlette.middleware.cors import CORSMiddleware
 
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=list(settings.cors.allow_origins),
-            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-            allow_headers=list(settings.cors.allow_headers),
-            expose_headers=[
-                "x-triage-tier",
-                "x-triage-model",
-                "x-triage-score",
-                "x-triage-request-id",
-                "x-triage-cache",
-                "x-triage-cache-similarity",
-                "x-triage-cost-usd",
-                "x-triage-reason",
-            ],
-        )
+        cors = _cors_options(settings)
+        app.add_middleware(CORSMiddleware, **cors)
+        app.hot = CORSMiddleware(app.hot, **cors)  # the hot path answers with the same CORS headers
     return app
+
+
+def _cors_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "allow_origins": list(settings.cors.allow_origins),
+        "allow_methods": ["GET", "POST", "DELETE", "OPTIONS"],
+        "allow_headers": list(settings.cors.allow_headers),
+        "expose_headers": [
+            "x-triage-tier",
+            "x-triage-model",
+            "x-triage-score",
+            "x-triage-request-id",
+            "x-triage-cache",
+            "x-triage-cache-similarity",
+            "x-triage-cost-usd",
+            "x-triage-reason",
+        ],
+    }

@@ -20,13 +20,32 @@ from gateway.state.keys import KeyStore
 from gateway.wiring import Runtime
 
 
-def serving_runtime(request: Request) -> Runtime:
-    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
-    if runtime is not None and runtime.draining:
-        raise ShuttingDown("the gateway is shutting down; retry on another replica")
-    if runtime is None or not runtime.ready:
-        raise NotReady("the gateway is not ready to serve")
-    return runtime
+class Services:
+    """The app's runtime, once its lifespan built it: the one way handlers get their services.
+
+    FastAPI handlers ask through the ``Serving`` dependency, the hot path (``gateway.http.hot``)
+    directly; both get 503 ``not_ready`` before start-up finished and ``shutting_down`` while
+    draining.
+    """
+
+    __slots__ = ("runtime",)
+
+    def __init__(self) -> None:
+        self.runtime: Runtime | None = None
+
+    def serving(self) -> Runtime:
+        runtime = self.runtime
+        if runtime is not None and runtime.draining:
+            raise ShuttingDown("the gateway is shutting down; retry on another replica")
+        if runtime is None or not runtime.ready:
+            raise NotReady("the gateway is not ready to serve")
+        return runtime
+
+
+async def serving_runtime(request: Request) -> Runtime:
+    """``Services.serving()`` as a dependency (async: a sync one would cost a thread-pool hop)."""
+    services: Services = request.app.state.services
+    return services.serving()
 
 
 Serving = Annotated[Runtime, Depends(serving_runtime)]

@@ -209,12 +209,24 @@ def json_response(status: int, body: Mapping[str, Any], headers: Mapping[str, st
     return Response(orjson.dumps(body), status_code=status, headers=headers, media_type="application/json")
 
 
+STORE_DOWN = "the key store is unavailable; retry shortly"
+
+
+def render_error(exc: Exception, request_id: str = "-") -> Response:
+    """The OpenAI-shaped answer to an exception that reached the HTTP boundary."""
+    if isinstance(exc, GatewayError):
+        return json_response(exc.status, exc.body(), exc.headers)
+    if isinstance(exc, KeyStoreUnavailable):
+        return json_response(503, error_body(STORE_DOWN, "service_unavailable", None, "auth_unavailable"))
+    log.error("unhandled error (request %s)", request_id, exc_info=exc)
+    return json_response(500, error_body("internal error in the gateway", "server_error", None, "internal_error"))
+
+
 def install_handlers(app: FastAPI) -> None:
     """Register the OpenAI-shaped handlers on ``app``."""
 
-    async def on_gateway_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, GatewayError)
-        return json_response(exc.status, exc.body(), exc.headers)
+    async def on_error(request: Request, exc: Exception) -> Response:
+        return render_error(exc, getattr(request.state, "request_id", "-"))
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -228,19 +240,8 @@ def install_handlers(app: FastAPI) -> None:
         body = error_body(str(exc.detail), kind, None, code)
         return json_response(exc.status_code, body, exc.headers)
 
-    async def on_unexpected(request: Request, exc: Exception) -> Response:
-        request_id = getattr(request.state, "request_id", "-")
-        log.exception("unhandled error (request %s)", request_id)
-        return json_response(500, error_body("internal error in the gateway", "server_error", None, "internal_error"))
-
-    async def on_store_down(request: Request, exc: Exception) -> Response:
-        body = error_body(
-            "the key store is unavailable; retry shortly", "service_unavailable", None, "auth_unavailable"
-        )
-        return json_response(503, body)
-
-    app.add_exception_handler(GatewayError, on_gateway_error)
-    app.add_exception_handler(KeyStoreUnavailable, on_store_down)
+    app.add_exception_handler(GatewayError, on_error)
+    app.add_exception_handler(KeyStoreUnavailable, on_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
-    app.add_exception_handler(Exception, on_unexpected)
+    app.add_exception_handler(Exception, on_error)

@@ -73,7 +73,7 @@ def _sentinel(shape: RedisTopology, settings: RedisSettings) -> SentinelPrimary:
         "socket_timeout": settings.op_timeout_ms / 1000,
         "socket_connect_timeout": settings.connect_timeout_ms / 1000,
     }
-    sentinel = Sentinel(list(shape.nodes), sentinel_kwargs=sockets)  # type: ignore[no-untyped-call]
+    sentinel = Sentinel(list(shape.nodes), sentinel_kwargs=sockets)  # type: ignore[no-untyped-call,unused-ignore]
     client = sentinel.master_for(
         shape.service,
         redis_class=SentinelPrimary,

@@ -55,15 +55,26 @@ def _buckets(hashes: NDArray[np.uint64], salt: int) -> NDArray[np.int64]:
     return (mixed >> np.uint64(32 - HASH_BITS)).astype(np.int64)
 
 
-def _char_hashes(data: NDArray[np.uint8], n: int) -> NDArray[np.uint64]:
+def _char_hashes(data: NDArray[np.uint8], ns: Sequence[int]) -> list[NDArray[np.uint64]]:
+    """The polynomial hashes of every byte n-gram, for each n of ``ns`` (ascending).
+
+    The hash of an n-gram is ``h = (h * 257 + byte) & (2**48 - 1)`` over its bytes, so the
+    (n+1)-grams extend the n-grams by one step instead of being hashed again from scratch.
+    """
     import numpy as np
 
-    if data.size < n:
-        return np.zeros(0, dtype=np.uint64)
-    h = np.zeros(data.size - n + 1, dtype=np.uint64)
-    for j in range(n):
-        h = (h * np.uint64(257) + data[j : data.size - n + 1 + j].astype(np.uint64)) & np.uint64(0xFFFFFFFFFFFF)
-    return h
+    out: list[NDArray[np.uint64]] = []
+    h = np.zeros(data.size, dtype=np.uint64)
+    done = 0
+    for n in ns:
+        if data.size < n:
+            out.append(np.zeros(0, dtype=np.uint64))
+            continue
+        for j in range(done, n):
+            h = (h[: data.size - j] * np.uint64(257) + data[j:].astype(np.uint64)) & np.uint64(0xFFFFFFFFFFFF)
+        done = n
+        out.append(h)
+    return out
 
 
 def _block(buckets: NDArray[np.int64], idf: NDArray[np.float32]) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
@@ -87,7 +98,9 @@ def featurize(text: str, idf: NDArray[np.float32]) -> Sparse:
     bigrams = words[:-1] * np.uint64(1_000_003) + words[1:] if words.size > 1 else words[:0]
     word_buckets = np.concatenate([_buckets(words, 1), _buckets(bigrams, 2)])
     data = np.frombuffer(text.encode(), dtype=np.uint8)
-    char_buckets = np.concatenate([_buckets(_char_hashes(data, n), 10 + n) for n in CHAR_NS])
+    char_buckets = np.concatenate(
+        [_buckets(h, 10 + n) for n, h in zip(CHAR_NS, _char_hashes(data, CHAR_NS), strict=True)]
+    )
     wi, wv = _block(word_buckets, idf)
     ci, cv = _block(char_buckets, idf)
     indices = np.concatenate([wi, ci])
@@ -98,7 +111,7 @@ def featurize(text: str, idf: NDArray[np.float32]) -> Sparse:
 def dense_features(text: str, n_tokens: int) -> NDArray[np.float32]:
     import numpy as np
 
-    digits = sum(c.isdigit() for c in text)
+    digits = sum(map(str.isdigit, text))
     return np.asarray(
         [
             math.log1p(len(text)) - 5.0,

@@ -3,9 +3,9 @@
 The request body goes out as the client sent it (model swapped for the tier's);
 the response is parsed only as far as the gateway needs (usage, errors, [DONE]).
 This skips litellm's per-call translation, which costs ~8 ms a call here. The pool is
-aiohttp's (keep-alive, made on first use inside the serving loop): on this machine it
-costs about half the CPU per call of httpx's, which matters at hundreds of requests
-a second on one core.
+``gateway.upstream.http1``'s (keep-alive, made on first use inside the serving loop): a
+third of aiohttp's CPU per call here (aiohttp's was half of httpx's), which matters at
+hundreds of requests a second on one core.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
-import aiohttp
 import orjson
 
 from gateway.tracing import NOOP_TRACER, Tracer
@@ -29,8 +28,9 @@ from gateway.upstream.base import (
     error_for_status,
     retry_after_seconds,
 )
+from gateway.upstream.http1 import ConnectFailed, Disconnected, Exchange, HttpClient, ReadTimeout
 
-_NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+_FAILED = (ConnectFailed, ReadTimeout, Disconnected)
 # the field every answer of an API carries (a 200 without it is a bad response)
 _ANSWER_FIELD: Mapping[str, str] = MappingProxyType(
     {"chat": "choices", "completions": "choices", "embeddings": "data", "responses": "output"}
@@ -43,27 +43,24 @@ class RelayTransport:
     def __init__(self, max_connections: int = 512, tracer: Tracer = NOOP_TRACER) -> None:
         self._max_connections = max_connections
         self._tracer = tracer  # sends the current attempt span's traceparent upstream
-        self._session: aiohttp.ClientSession | None = None
+        self._client: HttpClient | None = None
 
     @classmethod
     def create(cls, max_connections: int = 512, tracer: Tracer = NOOP_TRACER) -> RelayTransport:
         return cls(max_connections, tracer)
 
-    def _pool(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self._max_connections, keepalive_timeout=60, ttl_dns_cache=300)
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=True, raise_for_status=False)
-        return self._session
+    def _pool(self) -> HttpClient:
+        if self._client is None:
+            self._client = HttpClient(self._max_connections)
+        return self._client
 
-    def _send(self, target: Target, payload: Mapping[str, Any], timeout_s: float, api: Api) -> Any:
+    def _send(self, target: Target, payload: Mapping[str, Any], timeout_s: float, api: Api) -> Exchange:
         body = orjson.dumps({**payload, "model": target.tier.upstream_model})
         headers = {**target.headers, "Content-Type": "application/json", "Accept": "application/json"}
         self._tracer.inject(headers)
-        timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=min(target.tier.connect_timeout_s, timeout_s), sock_read=timeout_s
-        )
-        url = f"{target.tier.api_base}{api_path(api)}"
-        return self._pool().post(url, data=body, headers=headers, timeout=timeout)
+        connect_s = min(target.tier.connect_timeout_s, timeout_s)
+        assert target.tier.api_base is not None, "relay tiers have an api_base (settings check it)"
+        return self._pool().post(target.tier.api_base, api_path(api), body, headers, connect_s, timeout_s)
 
     async def complete(
         self, target: Target, payload: Mapping[str, Any], timeout_s: float, api: Api = "chat"
@@ -72,7 +69,7 @@ class RelayTransport:
             async with self._send(target, payload, timeout_s, api) as response:
                 content = await response.read()
                 status, headers = response.status, response.headers
-        except (TimeoutError, aiohttp.ClientError) as exc:
+        except _FAILED as exc:
             raise _transport_error(target, exc, f"no answer within {timeout_s:.1f}s") from exc
         if status >= 400:
             raise _http_error(target, status, content, headers)
@@ -92,21 +89,21 @@ class RelayTransport:
             async with self._send(target, payload, timeout_s, api) as response:
                 if response.status >= 400:
                     raise _http_error(target, response.status, await response.read(), response.headers)
-                async for chunk in _sse_data(target, response.content.iter_any(), api == "responses"):
+                async for chunk in _sse_data(target, response.iter_any(), api == "responses"):
                     yield chunk
-        except (TimeoutError, aiohttp.ClientError) as exc:
+        except _FAILED as exc:
             raise _transport_error(target, exc, f"stream stalled for {timeout_s:.1f}s") from exc
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        if self._client is not None:
+            await self._client.aclose()
 
 
 def _transport_error(target: Target, exc: BaseException, timed_out: str) -> UpstreamError:
-    """Classify an aiohttp failure; a connect failure never reached the model."""
-    if isinstance(exc, _NOT_SENT):
+    """Classify a connection failure; a connect failure never reached the model."""
+    if isinstance(exc, ConnectFailed):
         return UpstreamError("connection", f"{target.name}: cannot connect: {exc}", maybe_charged=False)
-    if isinstance(exc, TimeoutError):
+    if isinstance(exc, ReadTimeout):
         return UpstreamError("timeout", f"{target.name}: {timed_out}")
     return UpstreamError("connection", f"{target.name}: {type(exc).__name__}: {exc}")
 

@@ -1,8 +1,8 @@
 """Prices and cost: what a call cost, priced per tier.
 
 A tier's ``price`` in the config overrides litellm's bundled cost map; without it
-the tier's model is looked up in that map once, at start-up (litellm is imported
-only then). A model the map does not know and no ``price`` is a config error: a
+the tier's model is looked up in that map once, at start-up (``request.model_map``:
+litellm itself is imported only for tiers of other providers than OpenAI's). A model the map does not know and no ``price`` is a config error: a
 gateway that cannot price a call cannot be honest about cost.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from gateway.request import model_map
 from gateway.settings import ConfigError, Price, Tier
 
 
@@ -53,11 +53,8 @@ def resolve_capabilities(tier: Tier) -> frozenset[str]:
     """
     if tier.capabilities is not None:
         return frozenset(tier.capabilities)
-    import litellm
-
-    try:
-        info: Mapping[str, Any] = litellm.get_model_info(tier.model)
-    except Exception:  # litellm raises bare Exception for unmapped models
+    info = model_map.lookup(tier.model)
+    if info is None:
         return frozenset({"tools"})
     found = {"tools"} if info.get("supports_function_calling") is not False else set()
     if info.get("supports_vision"):
@@ -73,14 +70,11 @@ def resolve_price(name: str, tier: Tier) -> Price:
     """The tier's configured price, else litellm's bundled price for its model."""
     if tier.price is not None:
         return tier.price
-    import litellm
-
-    try:
-        info: Mapping[str, Any] = litellm.get_model_info(tier.model)
-    except Exception as exc:  # litellm raises bare Exception for unmapped models
+    info = model_map.lookup(tier.model)
+    if info is None:
         raise ConfigError(
             f"tiers.{name}.price: model {tier.model!r} is not in litellm's cost map; set price explicitly"
-        ) from exc
+        )
     per_token_in = float(info.get("input_cost_per_token") or 0.0)
     per_token_out = float(info.get("output_cost_per_token") or 0.0)
     return Price(input_per_mtok=per_token_in * 1e6, output_per_mtok=per_token_out * 1e6)

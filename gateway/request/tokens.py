@@ -51,13 +51,23 @@ def output_tokens(max_tokens: int | None, expected: int, choices: int | None) ->
 
 
 class TokenCounter:
-    def __init__(self, encoding: str = "cl100k_base") -> None:
-        use_bundled_encodings()
-        import tiktoken
+    """tiktoken counts, for prompts that might not fit a window and answers without usage.
 
-        self._encoding = tiktoken.get_encoding(encoding)
+    The encoding (~35 MB per process) is loaded on the first count, not at start-up: most
+    requests never need it (upstreams report usage; most prompts fit by their byte size).
+    That first count takes ~0.1 s once per worker.
+    """
+
+    def __init__(self, encoding: str = "cl100k_base") -> None:
+        self._name = encoding
+        self._encoding: Any = None
 
     def count(self, text: str) -> int:
+        if self._encoding is None:
+            use_bundled_encodings()
+            import tiktoken
+
+            self._encoding = tiktoken.get_encoding(self._name)
         return len(self._encoding.encode(text, disallowed_special=()))
 
     def prompt_tokens(self, messages: Iterable[Mapping[str, Any]]) -> int:

@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.local import processes as procs
@@ -125,32 +127,49 @@ def _serves(url: str) -> bool:
     return False
 
 
+@contextlib.contextmanager
+def logged_workers(sim_url: str, directory: Path, *flags: str) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+    """``triage serve --workers 2`` with its stderr (every worker's log) in a file; yields (URL, process, log)."""
+    port = procs.free_port()
+    path = directory / "triage.yaml"
+    path.write_text(yaml.safe_dump({**config(sim_url), "listen": {"host": "127.0.0.1", "port": port}}))
+    command = [sys.executable, "-m", "gateway", "serve", "--config", str(path), "--workers", "2", *flags]
+    log = directory / "triage.log"
+    with log.open("wb") as sink:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        process = subprocess.Popen(command, env=env, cwd=procs.ROOT, stderr=sink)
+        try:
+            procs.wait_http(f"http://127.0.0.1:{port}/readyz", process)
+            yield f"http://127.0.0.1:{port}", process, log
+        finally:
+            procs.stop(process)
+
+
+def test_sighup_reloads_the_routers_of_every_worker(sim_url: str, tmp_path: Path) -> None:
+    with logged_workers(sim_url, tmp_path) as (url, process, log):
+        process.send_signal(signal.SIGHUP)
+        wait_for(lambda: log.read_text().count("routers reloaded:") == 2, timeout_s=30)
+        assert ask(url)
+        assert process.poll() is None  # SIGHUP stops nothing
+
+
 def test_sigterm_drains_every_worker(tmp_path: Path) -> None:
     """In-flight streams on both workers finish; new requests meanwhile get 503 shutting_down; exit 0."""
-    with procs.simulator(SLOW_SIMULATOR) as slow_url:
-        port = procs.free_port()
-        path = tmp_path / "triage.yaml"
-        path.write_text(procs.yaml.safe_dump({**config(slow_url), "listen": {"host": "127.0.0.1", "port": port}}))
-        command = [procs.sys.executable, "-m", "gateway", "serve", "--config", str(path), "--workers", "2"]
-        command += ["--drain-delay-s", "1.5", "--grace-s", "10"]
-        process = subprocess.Popen(command, env=procs._env(), cwd=procs.ROOT, stderr=subprocess.PIPE, text=True)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            procs.wait_http(f"{url}/readyz", process)  # type: ignore[arg-type]
-            with ThreadPoolExecutor(8) as pool:
-                streams = [pool.submit(ask, url, True) for _ in range(8)]
-                time.sleep(0.5)  # the streams are running (each takes ~2 s)
-                process.send_signal(signal.SIGTERM)
-                time.sleep(0.3)
-                refused = [_refused(url) for _ in range(8)]
-                answers = [stream.result(timeout=30) for stream in streams]
-            assert all(refused), refused  # every worker refuses new requests while draining
-            assert all(len(answer.split()) >= 30 for answer in answers)  # every stream ran to its end
-            assert process.wait(timeout=30) == 0
-        finally:
-            procs.stop(process)  # type: ignore[arg-type]
-        log = process.stderr.read() if process.stderr else ""
-        assert log.count("SIGTERM: draining;") == 2, log  # both workers drained
+    with (
+        procs.simulator(SLOW_SIMULATOR) as slow_url,
+        logged_workers(slow_url, tmp_path, "--drain-delay-s", "1.5", "--grace-s", "10") as (url, process, log),
+        ThreadPoolExecutor(8) as pool,
+    ):
+        streams = [pool.submit(ask, url, True) for _ in range(8)]
+        time.sleep(0.5)  # the streams are running (each takes ~2 s)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        refused = [_refused(url) for _ in range(8)]
+        answers = [stream.result(timeout=30) for stream in streams]
+        assert all(refused), refused  # every worker refuses new requests while draining
+        assert all(len(answer.split()) >= 30 for answer in answers)  # every stream ran to its end
+        assert process.wait(timeout=30) == 0
+    assert log.read_text().count("SIGTERM: draining;") == 2  # both workers drained
 
 
 def _refused(url: str) -> bool:

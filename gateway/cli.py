@@ -25,25 +25,59 @@ def _load(path: str | None) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from gateway.app import create_app
-    from gateway.serve import ServeOptions, run_server
     from gateway.wiring import validate_settings
 
     settings = _load(args.config)
     validate_settings(settings)  # fail before binding the port if the config cannot be served
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for warning in config_warnings(settings):
-        logging.getLogger("triage.config").warning("%s", warning)
+    if args.worker_of is None:  # a supervised worker: its supervisor said it already
+        for warning in config_warnings(settings):
+            logging.getLogger("triage.config").warning("%s", warning)
+    host, port = args.host or settings.listen.host, args.port or settings.listen.port
+    if args.workers is None:
+        from gateway.cpus import available_cpus
+
+        args.workers = available_cpus()
+    if args.workers > 1:
+        return _supervise(args, host, port)
+    from gateway.app import create_app
+    from gateway.serve import ServeOptions, run_server
+
     options = ServeOptions(
-        host=args.host or settings.listen.host,
-        port=args.port or settings.listen.port,
+        host=host,
+        port=port,
         log_level=settings.log_level,
         access_log=args.access_log,
         drain_delay_s=args.drain_delay_s,
         grace_s=args.grace_s,
         header_timeout_s=settings.limits.header_timeout_s,
+        reuse_port=args.worker_of is not None,
+        parent_pid=args.worker_of,
     )
     return run_server(create_app(settings), options)
+
+
+def _supervise(args: argparse.Namespace, host: str, port: int) -> int:
+    """``--workers N``: N worker processes on one port under a supervisor (``gateway/workers.py``)."""
+    from gateway.workers import supervise
+
+    flags = [*(["--config", args.config] if args.config else []), "--drain-delay-s", str(args.drain_delay_s)]
+    flags += ["--grace-s", str(args.grace_s), *(["--access-log"] if args.access_log else [])]
+    try:
+        return supervise(flags, host, port, args.workers, stop_timeout_s=args.drain_delay_s + args.grace_s + 15)
+    except OSError as exc:
+        print(f"triage: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+def _worker_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return count
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -107,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=25,
         help="then wait this long for in-flight requests and streams to finish (default: 25)",
     )
+    serve.add_argument(
+        "--workers",
+        type=_worker_count,
+        help="worker processes on the one port (default: the CPUs this process may run on, capped by the "
+        "container's CPU limit; 1: a single process, no supervisor)",
+    )
+    serve.add_argument("--worker-of", type=int, help=argparse.SUPPRESS)  # set by the supervisor: its pid
     serve.set_defaults(func=cmd_serve)
 
     check = commands.add_parser(

@@ -13,6 +13,10 @@ A second Ctrl-C skips the rest of the drain delay; a third forces the exit. uvic
 own handlers would re-raise the signal after a clean shutdown (exit status 143);
 these handlers end with status 0, which is what an orchestrator expects from a
 graceful stop.
+
+Under ``--workers N`` (``gateway/workers.py``) each worker is this server on its own
+SO_REUSEPORT listener (``reuse_port``); the supervisor forwards the signals, and a worker
+whose supervisor disappears (``parent_pid`` no longer its parent) drains as on SIGTERM.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +36,7 @@ from fastapi import FastAPI
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from gateway.settings import ConfigError
+from gateway.sockets import reuse_port_socket
 
 log = logging.getLogger("triage.serve")
 
@@ -94,15 +100,20 @@ class ServeOptions:
     drain_delay_s: float = 5.0
     grace_s: int = 25
     header_timeout_s: float = 10.0
+    reuse_port: bool = False  # a supervised worker: its own SO_REUSEPORT listener on the shared port
+    parent_pid: int | None = None  # a supervised worker: drain when this process is no longer the parent
 
 
 class DrainingServer(uvicorn.Server):
     """A uvicorn server whose stop signals drain the app before shutting down."""
 
-    def __init__(self, config: uvicorn.Config, app: FastAPI, drain_delay_s: float) -> None:
+    def __init__(
+        self, config: uvicorn.Config, app: FastAPI, drain_delay_s: float, parent_pid: int | None = None
+    ) -> None:
         super().__init__(config)
         self._app = app
         self._drain_delay_s = drain_delay_s
+        self._parent_pid = parent_pid
         self._drain_task: asyncio.Task[None] | None = None
         self._reloads: set[asyncio.Task[None]] = set()
 
@@ -113,11 +124,23 @@ class DrainingServer(uvicorn.Server):
         for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, self.on_signal, sig)
         loop.add_signal_handler(signal.SIGHUP, self.on_reload)
+        watch = loop.create_task(self._watch_parent()) if self._parent_pid is not None else None
         try:
             yield
         finally:
+            if watch is not None:
+                watch.cancel()
             for sig in (*STOP_SIGNALS, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
+
+    async def _watch_parent(self) -> None:
+        """A worker whose supervisor is gone (killed, not stopped) drains and exits instead of lingering."""
+        while True:
+            await asyncio.sleep(1.0)
+            if os.getppid() != self._parent_pid:
+                break
+        log.warning("the supervisor (pid %s) is gone: draining", self._parent_pid)
+        self.on_signal(signal.SIGTERM)
 
     def on_reload(self) -> None:
         """SIGHUP: rebuild the routers from their artifacts (the old ones keep serving on failure)."""
@@ -177,6 +200,14 @@ def run_server(app: FastAPI, options: ServeOptions) -> int:
         lifespan="on",
         timeout_graceful_shutdown=options.grace_s,
     )
-    server = DrainingServer(config, app, options.drain_delay_s)
-    server.run()
+    server = DrainingServer(config, app, options.drain_delay_s, options.parent_pid)
+    if not options.reuse_port:
+        server.run()
+        return 0
+    sock = reuse_port_socket(options.host, options.port)
+    sock.listen(config.backlog)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
     return 0

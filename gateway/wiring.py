@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from gateway.cache.policy import CacheControl, ResponseCache
 from gateway.cache.semantic import build_semantic_cache
 from gateway.cache.store import build_cache
-from gateway.observe.metrics import Metrics
+from gateway.observe.metrics import Metrics, worker_metrics
 from gateway.observe.record import record
 from gateway.observe.request_log import configure as configure_request_log
 from gateway.observe.request_log import log_request
@@ -124,7 +125,7 @@ class Runtime:
         """The metrics in Prometheus's text format."""
         from prometheus_client import generate_latest
 
-        return generate_latest(self.metrics.registry)
+        return generate_latest(self.metrics.view())
 
     async def redis_state(self) -> str:
         """``off`` without Redis, else ``ok``/``down`` from an active ping."""
@@ -270,7 +271,7 @@ def build_runtime(
         ood_to_frontier,
         Stickiness({name: p.sticky for name, p in settings.profiles.items() if p.sticky is not None}, redis),
     )
-    metrics = Metrics()
+    metrics = worker_metrics(os.environ if environ is None else environ)
     metrics.set_targets((name, profile.frontier_share) for name, profile in settings.profiles.items())
     quality = None
     if settings.quality is not None:

@@ -56,7 +56,9 @@ class StaticEncoder:
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         tokenizer.no_padding()
         tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        table = np.load(folder / "embeddings.npy", allow_pickle=False)
+        # memory-mapped, read-only: pages are read on first use and shared by every process on the
+        # machine that maps the same file (``--workers N`` costs the table once, not N times)
+        table = np.load(folder / "embeddings.npy", allow_pickle=False, mmap_mode="r")
         vocab = tokenizer.get_vocab()
         pieces = np.zeros(max(len(table), max(vocab.values()) + 1), dtype=bool)
         for token, i in vocab.items():

@@ -71,5 +71,5 @@ async def data(runtime: Serving) -> Response:
     """Route mix, spend against the all-frontier counterfactual, latency, breakers, uptime."""
     await runtime.refresh_gauges()  # breaker states (and Redis, budget) as a scrape would see them
     settings = runtime.settings
-    body = status(runtime.metrics.registry, list(settings.tiers), process_uptime_s(), settings.ui.refresh_s)
+    body = status(runtime.metrics.view(), list(settings.tiers), process_uptime_s(), settings.ui.refresh_s)
     return json_response(200, body, dict(HEADERS))

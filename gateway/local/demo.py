@@ -74,9 +74,8 @@ def _processes(port: int, sim_port: int) -> Iterator[None]:
         config = _demo_config(port, sim_port, Path(tmp))
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         sim = subprocess.Popen([sys.executable, "-m", "gateway", "simulate", "--port", str(sim_port)], env=env)
-        gateway = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", "--config", str(config), "--drain-delay-s", "0"], env=env
-        )
+        serve = ["serve", "--config", str(config), "--drain-delay-s", "0", "--workers", "1"]  # one process
+        gateway = subprocess.Popen([sys.executable, "-m", "gateway", *serve], env=env)
         try:
             _wait_until(f"http://127.0.0.1:{sim_port}/v1/models", sim)
             _wait_until(f"http://127.0.0.1:{port}/readyz", gateway)

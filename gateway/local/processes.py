@@ -93,12 +93,17 @@ def gateway_process(
     env: dict[str, str] | None = None,
     prefix: Sequence[str] = (),
     capture: bool = False,
+    workers: int | None = 1,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Like ``gateway``, also yielding the process; ``capture`` pipes its stdout and stderr."""
+    """Like ``gateway``, also yielding the process; ``capture`` pipes its stdout and stderr.
+
+    ``workers`` is ``--workers`` (None: the default, the CPUs the process may use).
+    """
     port = free_port()
     path = directory / f"triage-{port}.yaml"
     path.write_text(yaml.safe_dump({**config, "listen": {"host": "127.0.0.1", "port": port}}))
     command = [*prefix, sys.executable, "-m", "gateway", "serve", "--config", str(path), "--drain-delay-s", "0"]
+    command += ["--workers", str(workers)] if workers is not None else []
     pipe = subprocess.PIPE if capture else None
     process = subprocess.Popen(command, env={**_env(), **(env or {})}, cwd=ROOT, stdout=pipe, stderr=pipe)
     try:

@@ -17,6 +17,7 @@ def record(metrics: Metrics, rec: RequestRecord, cache_backend: str, cache_up: b
     stream = "true" if rec.stream else "false"
     answered = rec.answered
     tier = answered.tier if answered is not None else "none"
+    metrics.served.inc()
     metrics.requests.labels(rec.profile, tier, f"{rec.status // 100}xx", rec.cache_status or "none", rec.endpoint).inc()
     metrics.request_duration.labels(rec.profile, stream).observe(rec.elapsed_s)
     metrics.cache_up.labels(cache_backend).set(1 if cache_up else 0)

@@ -51,15 +51,21 @@ class QualityMetrics:
             "Estimated share of all-frontier quality the profile's routing kept (judged samples, this replica).",
             ["profile"],
             registry=r,
+            multiprocess_mode="liveall",  # --workers: one series per worker process (label pid)
         )
         self.samples = Gauge(
-            "triage_quality_samples", "Judged samples behind triage_quality_retained_ratio.", ["profile"], registry=r
+            "triage_quality_samples",
+            "Judged samples behind triage_quality_retained_ratio.",
+            ["profile"],
+            registry=r,
+            multiprocess_mode="liveall",
         )
         self.alert_below = Gauge(
             "triage_quality_alert_below",
             "The configured quality.alert_below: alert when retained quality over an hour falls below it.",
             ["profile"],
             registry=r,
+            multiprocess_mode="max",
         )
         self.feedback = Counter(
             "triage_feedback", "Feedback received by kind: score, up, down.", ["profile", "kind"], registry=r

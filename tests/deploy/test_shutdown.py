@@ -50,7 +50,7 @@ def serving(sim_url: str, directory: Path, args: list[str]) -> Iterator[tuple[st
     port = procs.free_port()
     path = directory / "triage.yaml"
     path.write_text(yaml.safe_dump(_config(sim_url, port)))
-    command = [sys.executable, "-m", "gateway", "serve", "--config", str(path), *args]
+    command = [sys.executable, "-m", "gateway", "serve", "--config", str(path), "--workers", "1", *args]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     process = subprocess.Popen(command, env=env, cwd=procs.ROOT)
     try:

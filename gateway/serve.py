@@ -54,34 +54,40 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     header_timeout_s = 10.0  # set per server by ``with_header_timeout``
 
+    # One timer per connection, re-armed only when it fires: a request's headers just stamp
+    # when they began and whether they are complete (two timer operations a request were ~4%
+    # of the gateway's CPU on the one-core profile).
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._header_timer: asyncio.TimerHandle | None = self.loop.call_later(self.header_timeout_s, self._too_slow)
+        self._headers_since: float | None = self.loop.time()
+        self._header_timer: asyncio.TimerHandle | None = self.loop.call_later(self.header_timeout_s, self._check)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._cancel_header_timer()
-        self._header_timer = self.loop.call_later(self.header_timeout_s, self._too_slow)
+        self._headers_since = self.loop.time()
 
     def on_headers_complete(self) -> None:
-        self._cancel_header_timer()
+        self._headers_since = None
         super().on_headers_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_header_timer()
-        super().connection_lost(exc)
-
-    def _cancel_header_timer(self) -> None:
         timer = getattr(self, "_header_timer", None)
         if timer is not None:
             timer.cancel()
             self._header_timer = None
+        super().connection_lost(exc)
 
-    def _too_slow(self) -> None:
-        self._header_timer = None
-        if self.cycle is None or not self.cycle.response_started:
-            log.info("closing a connection whose request headers took over %.0fs", self.header_timeout_s)
-            self.transport.close()
+    def _check(self) -> None:
+        since = self._headers_since
+        now = self.loop.time()
+        if since is not None and now - since >= self.header_timeout_s:
+            self._header_timer = None
+            if self.cycle is None or not self.cycle.response_started:
+                log.info("closing a connection whose request headers took over %.0fs", self.header_timeout_s)
+                self.transport.close()
+                return
+        due = (since if since is not None and now - since < self.header_timeout_s else now) + self.header_timeout_s
+        self._header_timer = self.loop.call_at(due, self._check)
 
 
 def with_header_timeout(seconds: float) -> type[HeaderTimeoutProtocol]:

@@ -176,3 +176,17 @@ def _refused(url: str) -> bool:
     with httpx.Client() as client:  # a new connection
         response = client.post(f"{url}/v1/chat/completions", json={"model": "auto", "messages": MESSAGES})
     return response.status_code == 503 and response.json()["error"]["code"] == "shutting_down"
+
+
+def test_workers_that_cannot_start_make_the_supervisor_give_up(sim_url: str, tmp_path: Path) -> None:
+    """A router artifact missing fails every worker's start-up: the supervisor exits non-zero, not loops."""
+    broken = config(sim_url)
+    broken["profiles"]["auto"] = {"router": "ngram", "router_artifact": str(tmp_path)}  # an empty folder
+    port = procs.free_port()
+    path = tmp_path / "triage.yaml"
+    path.write_text(yaml.safe_dump({**broken, "listen": {"host": "127.0.0.1", "port": port}}))
+    command = [sys.executable, "-m", "gateway", "serve", "--config", str(path), "--workers", "2"]
+    process = subprocess.run(command, env={**os.environ}, cwd=procs.ROOT, capture_output=True, text=True, timeout=120)
+    assert process.returncode == 3, process.stderr[-2000:]  # uvicorn's status for a failed start-up
+    assert "giving up" in process.stderr
+    assert "missing router artifact" in process.stderr

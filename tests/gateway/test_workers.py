@@ -190,3 +190,23 @@ def test_workers_that_cannot_start_make_the_supervisor_give_up(sim_url: str, tmp
     assert process.returncode == 3, process.stderr[-2000:]  # uvicorn's status for a failed start-up
     assert "giving up" in process.stderr
     assert "missing router artifact" in process.stderr
+
+
+def test_workers_of_a_killed_supervisor_drain_and_exit(two_workers: tuple[str, subprocess.Popen[bytes]]) -> None:
+    """SIGKILL leaves the supervisor no chance to stop its workers: they notice and stop themselves."""
+    _url, process = two_workers
+    workers = children(process.pid)
+    process.kill()
+    process.wait()
+
+    def gone() -> bool:
+        return not any(Path(f"/proc/{pid}").exists() and _alive(pid) for pid in workers)
+
+    wait_for(gone, timeout_s=30)  # the parent check runs each second, then --drain-delay-s 0 and the grace
+
+
+def _alive(pid: int) -> bool:
+    """Not a zombie (the workers' new parent reaps them)."""
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return False

@@ -18,7 +18,9 @@
   passed on: every worker reloads its routers. Workers run in their own process group,
   so a terminal's Ctrl-C reaches them once, through the supervisor.
 - **Restarts**: a worker that exits while the supervisor is not stopping is started again
-  (after a pause that grows while workers keep dying young, up to ``MAX_BACKOFF_S``).
+  (after a pause that grows while workers keep dying young, up to ``MAX_BACKOFF_S``). After
+  ``GIVE_UP_AFTER`` young deaths in a row the workers cannot start (a router artifact missing,
+  say): the supervisor stops the rest and exits with the last worker's status, as one process would.
 """
 
 from __future__ import annotations
@@ -43,8 +45,9 @@ from gateway.sockets import reuse_port_socket
 log = logging.getLogger("triage.workers")
 
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-YOUNG_S = 5.0  # a worker that dies sooner than this after starting makes the next restart wait longer
+YOUNG_S = 30.0  # a worker that dies sooner than this after starting makes the next restart wait longer
 MAX_BACKOFF_S = 10.0
+GIVE_UP_AFTER = 5  # young deaths in a row: the workers cannot start (a router artifact missing, ...)
 POLL_S = 0.1
 
 
@@ -85,6 +88,8 @@ class Supervisor:
     signals: list[signal.Signals] = field(default_factory=list)
     stopping_since: float | None = None
     backoff_s: float = 0.0
+    young_deaths: int = 0
+    failed: int | None = None  # the exit status after giving up on workers that cannot start
 
     def run(self) -> int:
         """Supervise until every worker has exited after a stop signal; 0 if all of them exited 0."""
@@ -119,6 +124,8 @@ class Supervisor:
                 log.warning("workers still running %.0fs after the stop signal: killing them", self.stop_timeout_s)
                 self._kill_all()
             time.sleep(POLL_S)
+        if self.failed is not None:
+            return self.failed
         return 0 if all(code == 0 for code in codes.values()) else 1
 
     def _forward_signals(self) -> None:
@@ -138,7 +145,12 @@ class Supervisor:
             codes[worker.index] = code
             return
         lived = time.monotonic() - worker.started
-        self.backoff_s = min(max(self.backoff_s * 2, 0.5), MAX_BACKOFF_S) if lived < YOUNG_S else 0.0
+        young = lived < YOUNG_S
+        self.young_deaths = self.young_deaths + 1 if young else 0
+        if self.young_deaths >= GIVE_UP_AFTER:
+            self._give_up(code)
+            return
+        self.backoff_s = min(max(self.backoff_s * 2, 0.5), MAX_BACKOFF_S) if young else 0.0
         log.warning(
             "worker %d (pid %d) exited with %d after %.1fs; restarting it in %.1fs",
             worker.index,
@@ -150,6 +162,20 @@ class Supervisor:
         self._pause(self.backoff_s)
         if self.stopping_since is None:
             self._start(worker.index)
+
+    def _give_up(self, code: int) -> None:
+        """Workers that keep dying as they start will not serve: stop the others and exit with ``code``."""
+        log.error(
+            "workers exited %d times in a row within %.0fs of starting (last status %d): giving up",
+            self.young_deaths,
+            YOUNG_S,
+            code,
+        )
+        self.failed = code or 1
+        self.stopping_since = time.monotonic()
+        for other in self.workers.values():
+            with contextlib.suppress(ProcessLookupError):
+                other.process.send_signal(signal.SIGTERM)
 
     def _pause(self, seconds: float) -> None:
         """Wait, but not through a stop signal."""

@@ -208,13 +208,14 @@ def test_prod_keeps_capacity_across_zones_and_rollouts() -> None:
         assert _selects(constraint["labelSelector"]["matchLabels"], pod["metadata"]["labels"])
 
 
-def test_prod_replica_is_one_worker_on_one_core() -> None:
+def test_prod_replica_runs_one_worker_per_core_of_its_cpu_limit() -> None:
     manifests = kustomize(K8S / "overlays" / "prod")
     container = gateway_container(manifests)
-    build_parser().parse_args(container["args"])  # the container's arguments are ones `triage` takes
+    args = build_parser().parse_args(container["args"])  # the container's arguments are ones `triage` takes
     resources = container["resources"]
-    assert _quantity_cores(resources["limits"]["cpu"]) == _quantity_cores(resources["requests"]["cpu"]) == 1
-    assert resources["limits"]["memory"] == "1Gi" and resources["requests"]["memory"] == "512Mi"
+    cores = _quantity_cores(resources["limits"]["cpu"])
+    assert cores == _quantity_cores(resources["requests"]["cpu"]) == args.workers == 2
+    assert resources["limits"]["memory"] == "2Gi" and resources["requests"]["memory"] == "1Gi"
     hpa = only(manifests, "HorizontalPodAutoscaler")
     assert hpa["spec"]["metrics"][0]["resource"] == {
         "name": "cpu",

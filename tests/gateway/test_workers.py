@@ -176,3 +176,37 @@ def _refused(url: str) -> bool:
     with httpx.Client() as client:  # a new connection
         response = client.post(f"{url}/v1/chat/completions", json={"model": "auto", "messages": MESSAGES})
     return response.status_code == 503 and response.json()["error"]["code"] == "shutting_down"
+
+
+def test_workers_that_cannot_start_make_the_supervisor_give_up(sim_url: str, tmp_path: Path) -> None:
+    """A router artifact missing fails every worker's start-up: the supervisor exits non-zero, not loops."""
+    broken = config(sim_url)
+    broken["profiles"]["auto"] = {"router": "ngram", "router_artifact": str(tmp_path)}  # an empty folder
+    port = procs.free_port()
+    path = tmp_path / "triage.yaml"
+    path.write_text(yaml.safe_dump({**broken, "listen": {"host": "127.0.0.1", "port": port}}))
+    command = [sys.executable, "-m", "gateway", "serve", "--config", str(path), "--workers", "2"]
+    process = subprocess.run(command, env={**os.environ}, cwd=procs.ROOT, capture_output=True, text=True, timeout=120)
+    assert process.returncode == 3, process.stderr[-2000:]  # uvicorn's status for a failed start-up
+    assert "giving up" in process.stderr
+    assert "missing router artifact" in process.stderr
+
+
+def test_workers_of_a_killed_supervisor_drain_and_exit(two_workers: tuple[str, subprocess.Popen[bytes]]) -> None:
+    """SIGKILL leaves the supervisor no chance to stop its workers: they notice and stop themselves."""
+    _url, process = two_workers
+    workers = children(process.pid)
+    process.kill()
+    process.wait()
+
+    def gone() -> bool:
+        return not any(Path(f"/proc/{pid}").exists() and _alive(pid) for pid in workers)
+
+    wait_for(gone, timeout_s=30)  # the parent check runs each second, then --drain-delay-s 0 and the grace
+
+
+def _alive(pid: int) -> bool:
+    """Not a zombie (the workers' new parent reaps them)."""
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return False

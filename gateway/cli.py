@@ -25,7 +25,13 @@ def _load(path: str | None) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+
     from gateway.wiring import validate_settings
+
+    # A SIGHUP (router reload) before the server installs its handler would kill the process
+    # (the default action); while starting, the routers are being loaded fresh anyway.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
     settings = _load(args.config)
     validate_settings(settings)  # fail before binding the port if the config cannot be served

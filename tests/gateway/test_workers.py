@@ -147,6 +147,7 @@ def logged_workers(sim_url: str, directory: Path, *flags: str) -> Iterator[tuple
 
 def test_sighup_reloads_the_routers_of_every_worker(sim_url: str, tmp_path: Path) -> None:
     with logged_workers(sim_url, tmp_path) as (url, process, log):
+        wait_for(lambda: _serves(url))  # both workers up (a SIGHUP while starting is ignored)
         process.send_signal(signal.SIGHUP)
         wait_for(lambda: log.read_text().count("routers reloaded:") == 2, timeout_s=30)
         assert ask(url)

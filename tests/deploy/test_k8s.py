@@ -8,6 +8,7 @@ kubernetes-validate has no schema for custom resources: the ServiceMonitor
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -175,7 +176,7 @@ def _quantity_cores(value: str | int) -> float:
 
 
 def test_prod_redis_url_comes_from_a_secret() -> None:
-    """redis.url has no environment-variable form, so prod ships the whole config as a Secret."""
+    """Prod ships the whole config, Redis URL and password included, as a Secret."""
     manifests = kustomize(K8S / "overlays" / "prod")
     container = gateway_container(manifests)
     holder, _ = mounted_config(manifests, build_parser().parse_args(container["args"]).config)
@@ -222,4 +223,17 @@ def test_prod_replica_runs_one_worker_per_core_of_its_cpu_limit() -> None:
         "target": {"type": "Utilization", "averageUtilization": 70},
     }
     names = {e["name"] for e in container["env"]}
-    assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in names, "the gateway exports no traces yet: the variable would mislead"
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in names, "the gateway reads its collector from the config, not OTEL_*"
+
+
+def test_prod_exports_traces_to_a_collector_it_may_reach() -> None:
+    manifests = kustomize(K8S / "overlays" / "prod")
+    container = gateway_container(manifests)
+    settings = parse_settings(_config(manifests, container))
+    assert settings.tracing is not None, "prod sends one trace per request to the collector"
+    endpoint = urlsplit(settings.tracing.otlp_endpoint)
+    assert endpoint.path == "/v1/traces" and endpoint.port is not None
+    policy = only(manifests, "NetworkPolicy", "triage")
+    egress = {p["port"] for rule in policy["spec"]["egress"] if "to" not in rule for p in rule["ports"]}
+    assert endpoint.port in egress, "the NetworkPolicy must let the gateway reach the collector"
+    assert 0 < settings.tracing.sample_ratio <= 1

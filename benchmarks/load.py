@@ -47,7 +47,7 @@ from loadgen import Step, Target, run_paired, run_step  # type: ignore[import-no
 
 from common import RESULTS, write_result  # type: ignore[import-not-found]
 
-TRIAGE_RATES = (20.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1200.0, 1600.0)
+TRIAGE_RATES = (20.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1000.0, 1200.0, 1500.0, 1600.0)
 LITELLM_RATES = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 80.0, 100.0, 120.0)
 STOP_P99_MS, STOP_ERRORS = 100.0, 0.01
 PROFILE_RATE, PROFILE_S = 200.0, 12

@@ -73,11 +73,13 @@ def sweep_table(doc: dict[str, Any]) -> list[str]:
     for rate in rates:
         present = [_step(steps, "sweep", lab, rate) for lab in labels]
         probe = next((s for s in present if s), None)
-        direct = f"{f(probe['direct_latency_p50_ms'], 2)} / {f(probe['direct_latency_p99_ms'], 2)}" if probe else "–"
+        direct = (
+            f"{f(probe.get('direct_latency_p50_ms'), 2)} / {f(probe.get('direct_latency_p99_ms'), 2)}" if probe else "–"
+        )
         rows.append([f(rate, 0), direct, *(_pair(s) for s in present)])
     head = ["rate (RPS)", "direct p50 / p99 ms"] + [f"{lab}: overhead p50 / p90 / p99 ms" for lab in labels]
     raw = [
-        [s["label"], f(s["rate"], 0), str(s["pairs"]), str(s["stride"])]
+        [s["label"], f(s["rate"], 0), f(s.get("pairs")), f(s.get("stride"))]
         + [
             f(s.get(k), 2)
             for k in ("latency_p50_ms", "latency_p99_ms", "direct_latency_p50_ms", "direct_latency_p99_ms")
@@ -128,7 +130,7 @@ def scenarios(doc: dict[str, Any]) -> list[str]:
         if s["errors"]:
             notes.append("errors " + ", ".join(f"{k}: {v}" for k, v in s["error_statuses"].items()))
         ttft = _pair(s, "ttft_overhead") if "ttft_overhead_p50_ms" in s else "–"
-        direct_err = f"{s['direct_errors'] / max(1, s['direct_sent']):.1%}"
+        direct_err = f"{s['direct_errors'] / max(1, s['direct_sent']):.1%}" if "direct_sent" in s else "–"
         return [
             s["scenario"],
             s["label"],

@@ -106,7 +106,8 @@ def workers_flag() -> bool:
 @contextlib.contextmanager
 def triage(config: dict[str, Any], directory: Path, core: int | str, workers: int = 1) -> Iterator[Server]:
     """``triage serve`` on ``config`` pinned to ``core`` (a core, or a taskset list such as ``0,1``), with
-    ``--workers`` when more than one; yields its URL, PID and a key created through ``/admin/keys``."""
+    ``--workers`` when more than one; yields its URL, PID and, with ``auth.mode: keys``, a key created
+    through ``/admin/keys``."""
     port = procs.free_port()
     path = directory / f"triage-{port}.yaml"
     path.write_text(yaml.safe_dump({**config, "listen": {"host": "127.0.0.1", "port": port}}))
@@ -126,7 +127,8 @@ def triage(config: dict[str, Any], directory: Path, core: int | str, workers: in
     ]
     with _process(command, f"http://127.0.0.1:{port}/readyz", directory / f"triage-{port}.log", ROOT) as pid:
         url = f"http://127.0.0.1:{port}"
-        yield Server(url, pid, create_key(url))
+        keys = config.get("auth", {}).get("mode") == "keys"
+        yield Server(url, pid, create_key(url) if keys else None)
 
 
 def litellm_config(models: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -150,15 +150,25 @@ def _rows_of(results: Any) -> list[dict[str, Any]]:
 
 
 def workers(doc: dict[str, Any] | None) -> list[str]:
-    """A generic table of ``workers.json``'s rows (written by ``benchmarks/workers.py``): scalar columns."""
-    rows = _rows_of(doc["results"]) if doc else []
+    """``workers.json`` (written by ``benchmarks/workers.py``): that script's own ``markdown`` table when it
+    reads this document, else a generic table of the document's rows (their scalar columns)."""
+    if doc is None:
+        return []
+    title = ["## Multi-worker scaling (`workers.py`)", ""]
+    try:
+        import workers as script  # type: ignore[import-not-found]
+
+        return [*title, *str(script.markdown(doc)).splitlines(), ""]
+    except (ImportError, AttributeError, KeyError, IndexError, TypeError):
+        pass
+    rows = _rows_of(doc["results"])
     if not rows:
         return []
-    columns = [
+    scalar = [
         k for k in dict.fromkeys(k for r in rows for k in r) if all(not isinstance(r.get(k), dict | list) for r in rows)
     ]
-    body = [[f(r.get(k), 2) if isinstance(r.get(k), float) else f(r.get(k)) for k in columns] for r in rows]
-    return ["## Multi-worker scaling (`workers.py`)", "", *table(columns, body), ""]
+    body = [[f(r.get(k), 2) if isinstance(r.get(k), float) else f(r.get(k)) for k in scalar] for r in rows]
+    return [*title, *table(scalar, body), ""]
 
 
 def commit_check() -> list[str]:

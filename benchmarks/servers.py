@@ -106,8 +106,8 @@ def workers_flag() -> bool:
 @contextlib.contextmanager
 def triage(config: dict[str, Any], directory: Path, core: int | str, workers: int = 1) -> Iterator[Server]:
     """``triage serve`` on ``config`` pinned to ``core`` (a core, or a taskset list such as ``0,1``), with
-    ``--workers`` when more than one; yields its URL, PID and, with ``auth.mode: keys``, a key created
-    through ``/admin/keys``."""
+    ``--workers N`` whenever this checkout's ``serve`` takes it (its default is one per available CPU);
+    yields its URL, PID and, with ``auth.mode: keys``, a key created through ``/admin/keys``."""
     port = procs.free_port()
     path = directory / f"triage-{port}.yaml"
     path.write_text(yaml.safe_dump({**config, "listen": {"host": "127.0.0.1", "port": port}}))
@@ -123,7 +123,7 @@ def triage(config: dict[str, Any], directory: Path, core: int | str, workers: in
         "0",
         "--grace-s",
         "2",
-        *(["--workers", str(workers)] if workers > 1 else []),
+        *(["--workers", str(workers)] if workers > 1 or workers_flag() else []),
     ]
     with _process(command, f"http://127.0.0.1:{port}/readyz", directory / f"triage-{port}.log", ROOT) as pid:
         url = f"http://127.0.0.1:{port}"

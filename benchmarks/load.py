@@ -249,6 +249,30 @@ def _source() -> dict[str, Any]:
     return {"root": str(root), "commit": git("rev-parse", "HEAD"), "uncommitted": [line[3:] for line in dirty]}
 
 
+def _config(args: argparse.Namespace, prompts: int, use_litellm: bool) -> dict[str, Any]:
+    """What load.json records of this run's setup (the parity settings included)."""
+    return {
+        "source_under_test": _source(),
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
+        "quick": args.quick,
+        "simulator": " ".join(setup.SIM_ARGS),
+        "prompts": f"{prompts} routing-dev prompts, seeded order",
+        "triage": setup.triage_config("SIM"),
+        "triage_cache_on": setup.triage_config("SIM", cache=True),
+        "parity": setup.parity(1),
+        "overhead": f"paired: each request through the gateway and, half an interval later with the same body, "
+        f"straight to the simulator (every request up to {DIRECT_MAX_RPS:.0f} RPS, every k-th above); "
+        "percentiles of the per-pair differences",
+        "litellm": servers.litellm_config(setup.litellm_models("SIM")) if use_litellm else None,
+        "litellm_version": "1.106.2",
+        "pinning": "each gateway alone on core 0; simulator + load generator on core 1",
+        "stop": f"two rates in a row with p99 overhead > {STOP_P99_MS} ms or errors > {STOP_ERRORS:.0%}, "
+        "or achieved < 90% of offered",
+        "latency": "from each request's scheduled start (open loop), so queueing counts",
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per step")
@@ -276,26 +300,7 @@ def main() -> None:
 
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             prof = runner.run(phases(run, args))
-    config = {
-        "source_under_test": _source(),
-        "duration_s": args.duration,
-        "warmup_s": args.warmup,
-        "quick": args.quick,
-        "simulator": " ".join(setup.SIM_ARGS),
-        "prompts": f"{len(run.prompts)} routing-dev prompts, seeded order",
-        "triage": setup.triage_config("SIM"),
-        "triage_cache_on": setup.triage_config("SIM", cache=True),
-        "parity": setup.parity(1),
-        "overhead": f"paired: each request through the gateway and, half an interval later with the same body, "
-        f"straight to the simulator (every request up to {DIRECT_MAX_RPS:.0f} RPS, every k-th above); "
-        "percentiles of the per-pair differences",
-        "litellm": servers.litellm_config(setup.litellm_models("SIM")) if use_litellm else None,
-        "litellm_version": "1.106.2",
-        "pinning": "each gateway alone on core 0; simulator + load generator on core 1",
-        "stop": f"two rates in a row with p99 overhead > {STOP_P99_MS} ms or errors > {STOP_ERRORS:.0%}, "
-        "or achieved < 90% of offered",
-        "latency": "from each request's scheduled start (open loop), so queueing counts",
-    }
+    config = _config(args, len(run.prompts), use_litellm)
     results = {
         "steps": run.steps,
         "capacity": stats.capacity(run.steps),

@@ -117,37 +117,39 @@ def _noise(steps: list[dict[str, Any]]) -> str:
     )
 
 
+def _scenario_row(s: dict[str, Any]) -> list[str]:
+    """One scenario step: rate, paired overheads, both sides' errors, CPU, cache and error notes."""
+    notes = []
+    if "cache" in s:
+        notes.append("cache " + ", ".join(f"{k} {v}" for k, v in sorted(s["cache"].items())))
+    if s["errors"]:
+        notes.append("errors " + ", ".join(f"{k}: {v}" for k, v in s["error_statuses"].items()))
+    ttft = _pair(s, "ttft_overhead") if "ttft_overhead_p50_ms" in s else "–"
+    direct_err = f"{s['direct_errors'] / max(1, s['direct_sent']):.1%}" if "direct_sent" in s else "–"
+    return [
+        s["scenario"],
+        s["label"],
+        f(s["rate"], 0),
+        f(s["achieved_rps"], 0),
+        _pair(s),
+        ttft,
+        f"{s['error_rate']:.2%}",
+        direct_err,
+        f(s["cpu_ms_per_request"], 2),
+        "; ".join(notes),
+    ]
+
+
 def scenarios(doc: dict[str, Any]) -> list[str]:
     steps = [s for s in doc["results"]["steps"] if s["scenario"] not in ("sweep", "cache")]
     cache = [s for s in doc["results"]["steps"] if s["scenario"] == "cache"]
     head = ["scenario", "system", "rate", "achieved", "overhead p50 / p90 / p99 ms", "TTFT overhead p50 / p90 / p99 ms"]
     head += ["client errors", "direct errors", "CPU ms/req", "notes"]
 
-    def row(s: dict[str, Any]) -> list[str]:
-        notes = []
-        if "cache" in s:
-            notes.append("cache " + ", ".join(f"{k} {v}" for k, v in sorted(s["cache"].items())))
-        if s["errors"]:
-            notes.append("errors " + ", ".join(f"{k}: {v}" for k, v in s["error_statuses"].items()))
-        ttft = _pair(s, "ttft_overhead") if "ttft_overhead_p50_ms" in s else "–"
-        direct_err = f"{s['direct_errors'] / max(1, s['direct_sent']):.1%}" if "direct_sent" in s else "–"
-        return [
-            s["scenario"],
-            s["label"],
-            f(s["rate"], 0),
-            f(s["achieved_rps"], 0),
-            _pair(s),
-            ttft,
-            f"{s['error_rate']:.2%}",
-            direct_err,
-            f(s["cpu_ms_per_request"], 2),
-            "; ".join(notes),
-        ]
-
     return [
         "## Streaming and faults (paired, cache off)",
         "",
-        *table(head, [row(s) for s in steps]),
+        *table(head, [_scenario_row(s) for s in steps]),
         "",
         "A pair counts only when both halves answered 200, so with 20% injected 500s the overhead is that of "
         "requests the gateway answered after its retries; the direct side's error rate is what a client "
@@ -158,6 +160,6 @@ def scenarios(doc: dict[str, Any]) -> list[str]:
         "A second Triage process on the same config with `cache.enabled: true`, temperature-0 requests over 16 "
         "repeated prompts (profile `auto`); LiteLLM's default config has no cache, so its row is a plain relay.",
         "",
-        *table(head, [row(s) for s in cache]),
+        *table(head, [_scenario_row(s) for s in cache]),
         "",
     ]

@@ -83,7 +83,7 @@ lint: install-test  ## ruff, mypy --strict and the import contracts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-bench: install-test redis  ## every benchmark (~10 min): load vs LiteLLM proxy, quality, cost, overhead, cache
+bench: install-test redis  ## every benchmark (~25 min; refuses a dirty tree unless BENCH_ALLOW_DIRTY=1), then benchmarks/README.md
 	BIN=$(BIN) bash benchmarks/run_all.sh
 
 clean:

@@ -6,23 +6,15 @@ import hashlib
 import json
 import os
 import platform
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import provenance  # type: ignore[import-not-found]
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT))
-
-
-def git_sha() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
-        return out.stdout.strip() + ("-dirty" if dirty.strip() else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def machine() -> dict[str, Any]:
@@ -48,9 +40,11 @@ def percentile(values: list[float], q: float) -> float:
 def write_result(name: str, config: dict[str, Any], results: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     config_hash = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
+    commit, dirty = provenance.current()
     document = {
         "benchmark": name,
-        "git_sha": git_sha(),
+        "git_sha": commit,
+        "dirty": dirty,
         "config": config,
         "config_hash": config_hash,
         "machine": machine(),

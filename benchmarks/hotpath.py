@@ -10,12 +10,14 @@ loop waiting in epoll) are not recorded by py-spy without ``--idle``: percentage
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::\d+)?\)$")
-_PREFIXES = ("site-packages/", "lib/python3.11/", "/work/main/")
+ROOT = f"{Path(__file__).resolve().parent.parent}/"  # this checkout, wherever it is
+_PREFIXES = ("site-packages/", f"lib/python{sys.version_info.major}.{sys.version_info.minor}/", ROOT)
 OWN = ("gateway", "routers", "policies")
 TRUNK = ("(gateway/cli.py)", "(gateway/serve.py)", "(gateway/__main__.py)")  # start-up frames under everything
 

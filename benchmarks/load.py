@@ -1,17 +1,22 @@
-"""Load test: Triage vs LiteLLM proxy vs the simulator directly, open loop, in one run.
+"""Load test: Triage vs LiteLLM proxy, each against the simulator directly, open loop, in one run.
 
-Every step is a constant arrival rate (``loadgen``) with a warm-up; steps of one rate run back
-to back (direct, then each gateway), so overhead = gateway percentile - direct percentile at
-the same rate, minutes apart at most. Each gateway is pinned alone to core 0; this generator
-and the simulator share core 1. Scenarios:
+Every step is a constant arrival rate (``loadgen``) with a warm-up. Overhead comes from paired
+samples (``paired``): request *i* goes through the gateway at its due time and, with the same body,
+straight to the simulator half an interval later (every request up to 400 RPS, every k-th above so
+the direct side stays <= 400 RPS); the overhead percentiles are percentiles of the per-pair
+differences. Each gateway is pinned alone to core 0; this generator and the simulator share core 1.
+Parity: both gateways check an API key (Triage ``auth.mode: keys`` with a key made through
+``/admin/keys``, LiteLLM its master key), both log requests their default way, one worker each;
+Triage's response cache is off except in the ``cache`` scenario (a second gateway with it on).
+Scenarios:
 
 - ``sweep``: real routing-dev prompts, non-streaming, rising rates: Triage pinned to ``cheap``
   (pure relay overhead), profile ``auto`` (heuristic router) and ``default`` (the registry's
   default router), and LiteLLM proxy (``sim-cheap``). A label stops after two rates in a row
   with p99 overhead > 100 ms or errors > 1%, or once it achieves < 90% of the offered rate.
 - ``stream``: the same prompts streamed; TTFT overhead.
-- ``cache``: temperature 0, 16 repeated prompts, profile ``auto`` (Triage's response cache hits;
-  LiteLLM runs its default config, which has no cache).
+- ``cache``: temperature 0, 16 repeated prompts, profile ``auto``, on the cache-on gateway
+  (LiteLLM runs its default config, which has no cache).
 - ``faults``: 20% upstream 500s (``x-sim-fault``); Triage and LiteLLM retry up to 2 times.
 
 Then a 200-RPS ``cheap`` run under py-spy (flame graph + top frames). Writes
@@ -25,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import subprocess
 import tempfile
 import time
@@ -35,16 +41,18 @@ from typing import Any
 import hotpath  # type: ignore[import-not-found]
 import load_setup as setup  # type: ignore[import-not-found]
 import load_stats as stats  # type: ignore[import-not-found]
+import paired  # type: ignore[import-not-found]
 import servers  # type: ignore[import-not-found]
-from loadgen import Step, Target, run_step  # type: ignore[import-not-found]
+from loadgen import Step, Target, run_paired, run_step  # type: ignore[import-not-found]
 
 from common import RESULTS, write_result  # type: ignore[import-not-found]
 
-TRIAGE_RATES = (20.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1200.0, 1600.0)
+TRIAGE_RATES = (20.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1000.0, 1200.0, 1500.0, 1600.0)
 LITELLM_RATES = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 80.0, 100.0, 120.0)
 STOP_P99_MS, STOP_ERRORS = 100.0, 0.01
 PROFILE_RATE, PROFILE_S = 200.0, 12
-NOISY = 0.25  # a step whose server's core was > 25% busy with other processes is repeated once
+NOISY = 0.25  # a step whose gateway's core was > 25% busy with other processes is repeated once
+DIRECT_MAX_RPS = 400.0  # paired direct requests: every one up to this rate, every k-th above it
 
 
 @dataclass(slots=True)
@@ -53,6 +61,7 @@ class Run:
 
     sim: servers.Server
     triage: servers.Server
+    cached: servers.Server  # the same Triage config with the response cache on
     litellm: servers.Server | None
     step: Step
     prompts: list[str]
@@ -60,18 +69,21 @@ class Run:
     noisy: list[dict[str, Any]] = field(default_factory=list)
 
 
-async def _once(run: Run, server: servers.Server, target: Target, rate: float) -> tuple[dict[str, Any], float]:
-    """One step; returns its summary and the share of the server's core busy with foreign processes
-    (core 0 for a gateway; core 1 for the simulator, less this generator's own CPU)."""
-    core = 1 if server is run.sim else 0
-    cpu_before, mine_before = servers.cpu_seconds(server.pid), time.process_time()
-    busy_before, all_before = servers.core_jiffies(core)
-    samples, window, total = await run_step(target, replace(run.step, rate=rate))
-    cpu, mine = servers.cpu_seconds(server.pid) - cpu_before, time.process_time() - mine_before
-    busy_after, all_after = servers.core_jiffies(core)
-    own = (cpu + (mine if core == 1 else 0.0)) * servers.CLK_TCK
-    foreign = max(0.0, (busy_after - busy_before - own) / max(1, all_after - all_before))
-    return stats.summarise(samples, window, cpu, total, servers.rss_mb(server.pid)), foreign
+def stride(rate: float) -> int:
+    """Pair every ``stride``-th request with a direct one, so the direct side stays <= DIRECT_MAX_RPS."""
+    return max(1, math.ceil(rate / DIRECT_MAX_RPS))
+
+
+async def _once(server: servers.Server, target: Target, direct: Target, step: Step) -> tuple[dict[str, Any], float]:
+    """One paired step; returns its summary and the share of core 0 (the gateway's) busy with other processes."""
+    cpu_before = servers.cpu_seconds(server.pid)
+    busy_before, all_before = servers.core_jiffies(0)
+    result = await run_paired(target, direct, step, stride(step.rate))
+    cpu = servers.cpu_seconds(server.pid) - cpu_before
+    busy_after, all_after = servers.core_jiffies(0)
+    foreign = max(0.0, (busy_after - busy_before - cpu * servers.CLK_TCK) / max(1, all_after - all_before))
+    summary = stats.summarise(result.gateway, result.window_s, cpu, result.sent, servers.rss_mb(server.pid))
+    return {**summary, **paired.summary(result.gateway, result.direct), "stride": stride(step.rate)}, foreign
 
 
 async def measure(
@@ -84,35 +96,33 @@ async def measure(
     stream: bool = False,
     temperature: float | None = None,
     prompts: list[str] | None = None,
+    server: servers.Server | None = None,
 ) -> dict[str, Any]:
-    """Measure a step; one disturbed by foreign load (> 25% of its core) is repeated once, and the
+    """Measure a paired step; one disturbed by foreign load (> 25% of core 0) is repeated once, and the
     disturbed result kept in ``run.noisy``."""
-    server = {"direct": run.sim, "triage": run.triage, "litellm": run.litellm}[system]
+    server = server or {"triage": run.triage, "litellm": run.litellm}[system]
     assert server is not None
-    target = setup.target(system, server.url, kind, prompts or run.prompts, stream, temperature)
+    texts = prompts or run.prompts
+    target = setup.target(system, server.url, kind, texts, stream, temperature, server.key)
+    direct = setup.target("direct", run.sim.url, kind, texts, stream, temperature)
     meta = {"scenario": scenario, "label": label, "system": system, "rate": rate}
-    summary, foreign = await _once(run, server, target, rate)
+    step = replace(run.step, rate=rate)
+    summary, foreign = await _once(server, target, direct, step)
     if foreign > NOISY:
         run.noisy.append({**meta, **summary, "foreign_core_load": foreign})
-        summary, again = await _once(run, server, target, rate)
+        summary, again = await _once(server, target, direct, step)
         summary["repeated_after_foreign_load"], foreign = foreign, again
     row = {**meta, **summary, "foreign_core_load": foreign}
     run.steps.append(row)
-    stats.add_overheads(run.steps)
     print(
         f"{scenario:7s} {label:28s} {rate:6.0f} rps: ok {row['ok']:5d} err {row['errors']:4d} "
         f"achieved {row['achieved_rps']:7.1f} p50 {row['latency_p50_ms']:8.2f} p99 {row['latency_p99_ms']:8.2f} "
-        f"ovh p50 {row.get('overhead_p50_ms', float('nan')):7.2f} p99 {row.get('overhead_p99_ms', float('nan')):7.2f}"
+        f"paired ovh p50 {row['overhead_p50_ms']:7.2f} p99 {row['overhead_p99_ms']:7.2f} ({row['pairs']} pairs)"
         f" cpu/req {row['cpu_ms_per_request']:6.2f} ms rss {row['rss_mb']:4.0f} MB"
         f" foreign {foreign:4.0%}{' (repeated)' if 'repeated_after_foreign_load' in row else ''}",
         flush=True,
     )
     return row
-
-
-async def direct_once(run: Run, scenario: str, rate: float, **kwargs: Any) -> None:
-    if not any(s["system"] == "direct" and s["scenario"] == scenario and s["rate"] == rate for s in run.steps):
-        await measure(run, scenario, "direct", "direct", rate, **kwargs)
 
 
 def _broken(row: dict[str, Any]) -> bool:
@@ -129,7 +139,10 @@ def _stop(history: list[dict[str, Any]]) -> bool:
 async def prime(run: Run) -> None:
     """Unrecorded warm-up of each gateway (imports, pools, caches): LiteLLM's first seconds are slow."""
     for kind in ("pinned", "auto", "default"):
-        await run_step(setup.target("triage", run.triage.url, kind, run.prompts), Step(100.0, 2.0, 0.5))
+        for gateway in (run.triage, run.cached):
+            await run_step(
+                setup.target("triage", gateway.url, kind, run.prompts, key=gateway.key), Step(100.0, 2.0, 0.5)
+            )
     if run.litellm is not None:
         await run_step(setup.target("litellm", run.litellm.url, "pinned", run.prompts), Step(20.0, 5.0, 1.0))
 
@@ -143,13 +156,11 @@ async def sweep(run: Run, triage_rates: tuple[float, ...], litellm_rates: tuple[
     for rate in triage_rates:
         if not active:
             break
-        await direct_once(run, "sweep", rate)
         for label, kind in list(active.items()):
             history[label].append(await measure(run, "sweep", label, "triage", rate, kind))
             if _stop(history[label]):
                 del active[label]
     for rate in litellm_rates if run.litellm else ():
-        await direct_once(run, "sweep", rate)
         history["litellm"].append(await measure(run, "sweep", "litellm", "litellm", rate))
         if _stop(history["litellm"]):
             break
@@ -158,22 +169,27 @@ async def sweep(run: Run, triage_rates: tuple[float, ...], litellm_rates: tuple[
 async def scenarios(run: Run, quick: bool) -> None:
     cached = run.prompts[: setup.CACHED_PROMPTS]
     for rate in (20.0,) if quick else (20.0, 200.0):
-        await direct_once(run, "stream", rate, stream=True)
         await measure(run, "stream", "triage cheap (pinned)", "triage", rate, stream=True)
+    await measure(run, "stream", "triage default", "triage", 200.0, "default", stream=True)
     for rate in (200.0,) if quick else (200.0, 800.0):
-        await direct_once(run, "cache", rate, temperature=0.0, prompts=cached)
-        await measure(run, "cache", "triage auto (cache)", "triage", rate, "auto", temperature=0.0, prompts=cached)
+        await measure(
+            run,
+            "cache",
+            "triage auto (cache on)",
+            "triage",
+            rate,
+            "auto",
+            temperature=0.0,
+            prompts=cached,
+            server=run.cached,
+        )
     for rate in (50.0,) if quick else (50.0, 200.0):
-        await direct_once(run, "faults", rate, kind="flaky")
         await measure(run, "faults", "triage flaky (budget 0.2)", "triage", rate, "flaky")
         await measure(run, "faults", "triage flaky (budget 0.5)", "triage", rate, "flaky-budget")
     if run.litellm is None:
         return
-    await direct_once(run, "stream", 10.0, stream=True)
     await measure(run, "stream", "litellm", "litellm", 10.0, stream=True)
-    await direct_once(run, "cache", 20.0, temperature=0.0, prompts=cached)
     await measure(run, "cache", "litellm", "litellm", 20.0, temperature=0.0, prompts=cached)
-    await direct_once(run, "faults", 20.0, kind="flaky")
     await measure(run, "faults", "litellm flaky (2 retries)", "litellm", 20.0, "flaky")
 
 
@@ -184,7 +200,7 @@ async def profile(run: Run) -> dict[str, Any] | None:
         return None
     out: dict[str, Any] = {}
     step = replace(run.step, rate=PROFILE_RATE, duration_s=PROFILE_S + 1.5, warmup_s=0.5)
-    target = setup.target("triage", run.triage.url, "pinned", run.prompts)
+    target = setup.target("triage", run.triage.url, "pinned", run.prompts, key=run.triage.key)
     for fmt, name in (("flamegraph", "profile_cheap_200rps.svg"), ("raw", "profile_cheap_200rps.txt.raw")):
         path = Path(tempfile.gettempdir()) / name if fmt == "raw" else RESULTS / name
         before = servers.cpu_split(run.triage.pid)
@@ -233,6 +249,30 @@ def _source() -> dict[str, Any]:
     return {"root": str(root), "commit": git("rev-parse", "HEAD"), "uncommitted": [line[3:] for line in dirty]}
 
 
+def _config(args: argparse.Namespace, prompts: int, use_litellm: bool) -> dict[str, Any]:
+    """What load.json records of this run's setup (the parity settings included)."""
+    return {
+        "source_under_test": _source(),
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
+        "quick": args.quick,
+        "simulator": " ".join(setup.SIM_ARGS),
+        "prompts": f"{prompts} routing-dev prompts, seeded order",
+        "triage": setup.triage_config("SIM"),
+        "triage_cache_on": setup.triage_config("SIM", cache=True),
+        "parity": setup.parity(1),
+        "overhead": f"paired: each request through the gateway and, half an interval later with the same body, "
+        f"straight to the simulator (every request up to {DIRECT_MAX_RPS:.0f} RPS, every k-th above); "
+        "percentiles of the per-pair differences",
+        "litellm": servers.litellm_config(setup.litellm_models("SIM")) if use_litellm else None,
+        "litellm_version": "1.106.2",
+        "pinning": "each gateway alone on core 0; simulator + load generator on core 1",
+        "stop": f"two rates in a row with p99 overhead > {STOP_P99_MS} ms or errors > {STOP_ERRORS:.0%}, "
+        "or achieved < 90% of offered",
+        "latency": "from each request's scheduled start (open loop), so queueing counts",
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per step")
@@ -249,31 +289,18 @@ def main() -> None:
         directory = Path(tmp)
         sim = stack.enter_context(servers.simulator(setup.SIM_ARGS, directory, core=1))
         triage = stack.enter_context(servers.triage(setup.triage_config(sim.url), directory, core=0))
+        cached = stack.enter_context(servers.triage(setup.triage_config(sim.url, cache=True), directory, core=0))
         litellm = (
             stack.enter_context(servers.litellm_proxy(setup.litellm_models(sim.url), directory, core=0))
             if use_litellm
             else None
         )
-        run = Run(sim, triage, litellm, step, setup.dev_prompts())
+        run = Run(sim, triage, cached, litellm, step, setup.dev_prompts())
         import uvloop
 
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             prof = runner.run(phases(run, args))
-    config = {
-        "source_under_test": _source(),
-        "duration_s": args.duration,
-        "warmup_s": args.warmup,
-        "quick": args.quick,
-        "simulator": " ".join(setup.SIM_ARGS),
-        "prompts": f"{len(run.prompts)} routing-dev prompts, seeded order",
-        "triage": setup.triage_config("SIM"),
-        "litellm": servers.litellm_config(setup.litellm_models("SIM")) if use_litellm else None,
-        "litellm_version": "1.106.2",
-        "pinning": "each gateway alone on core 0; simulator + load generator on core 1",
-        "stop": f"two rates in a row with p99 overhead > {STOP_P99_MS} ms or errors > {STOP_ERRORS:.0%}, "
-        "or achieved < 90% of offered",
-        "latency": "from each request's scheduled start (open loop), so queueing counts",
-    }
+    config = _config(args, len(run.prompts), use_litellm)
     results = {
         "steps": run.steps,
         "capacity": stats.capacity(run.steps),

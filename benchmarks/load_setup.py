@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from loadgen import Target  # type: ignore[import-not-found]
-from servers import LITELLM_KEY  # type: ignore[import-not-found]
+from servers import LITELLM_KEY, MASTER_KEY_ENV  # type: ignore[import-not-found]
 
 from routers.registry import ROUTING_DEV
 
@@ -32,10 +32,13 @@ def default_router() -> str:
     return str(getattr(registry, "DEFAULT_ROUTER", "heuristic"))
 
 
-def triage_config(sim_url: str) -> dict[str, Any]:
+def triage_config(sim_url: str, cache: bool = False, redis_url: str | None = None) -> dict[str, Any]:
     """Tiers ``cheap``/``frontier`` on the simulator, ``flaky`` (20% 500s, 2 retries within the default
     retry budget of 0.2 retries per request, no fallback) and ``flaky-budget`` (the same, budget 0.5);
-    profiles ``auto`` (heuristic) and ``default`` (the registry's default router)."""
+    profiles ``auto`` (heuristic) and ``default`` (the registry's default router). Parity with LiteLLM
+    proxy: API keys on (``auth.mode: keys``), the default request log (one JSON line per request on
+    stdout, at the default ``log_level``), and the response cache off unless ``cache`` (LiteLLM's
+    default config has none). ``redis_url``: keys (and the other stores) in Redis, shared by workers."""
     tier = {"api_base": sim_url, "price": PRICE}
     return {
         "tiers": {
@@ -54,7 +57,10 @@ def triage_config(sim_url: str) -> dict[str, Any]:
             "auto": {"router": "heuristic", "frontier_share": 0.3},
             "default": {"router": default_router(), "frontier_share": 0.3},
         },
-        "log_level": "warning",
+        "auth": {"mode": "keys", "master_key_env": MASTER_KEY_ENV},
+        "cache": {"enabled": cache},
+        "log_requests": True,
+        **({"redis": {"url": redis_url}} if redis_url else {}),
     }
 
 
@@ -110,13 +116,44 @@ def _model(system: str, kind: str) -> str:
 
 
 def target(
-    system: str, base: str, kind: str, prompts: list[str], stream: bool = False, temperature: float | None = None
+    system: str,
+    base: str,
+    kind: str,
+    prompts: list[str],
+    stream: bool = False,
+    temperature: float | None = None,
+    key: str | None = None,
 ) -> Target:
-    """A target for ``system`` (direct | triage | litellm) at base URL ``base``."""
+    """A target for ``system`` (direct | triage | litellm) at base URL ``base``; ``key``: Triage's API key."""
     body = bodies(_model(system, kind), prompts, stream, temperature)
     if system == "direct":
         headers = [("x-sim-fault", FAULT)] if kind.startswith("flaky") else []
         return Target(f"{base}/chat/completions", body, headers)
     if system == "litellm":
         return Target(f"{base}/v1/chat/completions", body, [("Authorization", f"Bearer {LITELLM_KEY}")])
-    return Target(f"{base}/v1/chat/completions", body)
+    return Target(f"{base}/v1/chat/completions", body, [("Authorization", f"Bearer {key}")] if key else [])
+
+
+def parity(
+    workers: int, pinning: str = "each gateway alone on core 0; the simulator and the client on core 1"
+) -> dict[str, str]:
+    """The settings both gateways run with, stated in every result and in benchmarks/README.md."""
+    return {
+        "API keys": "Triage: `auth.mode: keys`, one key created through `POST /admin/keys` (no limits), sent as "
+        "the bearer token and looked up on every request; LiteLLM: `general_settings.master_key`, sent as the "
+        "bearer token",
+        "request logging": "each its default, into a log file: Triage one JSON line per request on stdout "
+        "(`log_requests: true`, `log_level: info`; uvicorn's access log off, its default); LiteLLM proxy its "
+        "default (uvicorn's access line per request at INFO)",
+        "workers": f"{workers} per gateway (`triage serve --workers {workers}`, `litellm --num_workers {workers}`)"
+        if workers > 1
+        else "1 per gateway: one `triage serve` process, `litellm --num_workers 1`",
+        "response cache": "Triage's off (`cache.enabled: false`) except in the cache scenario, reported apart; "
+        "LiteLLM's default config has none",
+        "state": "no database: Triage without `redis.url` (keys in process), LiteLLM without `database_url`"
+        if workers == 1
+        else "Triage with `redis.url` (so every worker sees the key), LiteLLM without `database_url`",
+        "upstream": "the same simulator, the same request bodies; retries: Triage its tier default, LiteLLM its "
+        "default (2 on the faulty model for both)",
+        "pinning": pinning,
+    }

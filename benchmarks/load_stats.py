@@ -1,4 +1,4 @@
-"""Summaries of load steps: percentiles, overhead against the direct step of the same run, sustainable RPS, plots."""
+"""Summaries of load steps: raw percentiles, sustainable RPS (on the paired overheads of ``paired``), plots."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ SUSTAINABLE_P99_MS = (10.0, 50.0)
 
 
 def _pcts(values: list[float], prefix: str) -> dict[str, float]:
-    return {f"{prefix}_p{q}_ms": percentile(values, q) for q in (50, 95, 99)}
+    return {f"{prefix}_p{q}_ms": percentile(values, q) for q in (50, 90, 99)}
 
 
 def summarise(samples: list[Sample], window_s: float, cpu_s: float, requests_total: int, rss: float) -> dict[str, Any]:
@@ -43,21 +43,6 @@ def summarise(samples: list[Sample], window_s: float, cpu_s: float, requests_tot
         if counts:
             row[header.removeprefix("x-triage-")] = dict(counts)
     return row
-
-
-def add_overheads(steps: list[dict[str, Any]]) -> None:
-    """Each non-direct step gains ``overhead_*``: its percentile minus the direct step's at the same rate."""
-    direct = {(s["scenario"], s["rate"]): s for s in steps if s["system"] == "direct"}
-    for step in steps:
-        base = direct.get((step["scenario"], step["rate"]))
-        if step["system"] == "direct" or base is None:
-            continue
-        for kind in ("latency", "ttft"):
-            for q in (50, 95, 99):
-                key = f"{kind}_p{q}_ms"
-                if key in step and key in base:
-                    name = "overhead" if kind == "latency" else "ttft_overhead"
-                    step[f"{name}_p{q}_ms"] = step[key] - base[key]
 
 
 def healthy(step: dict[str, Any], p99_ms: float) -> bool:
@@ -99,6 +84,15 @@ def plot(steps: list[dict[str, Any]], path: Path) -> None:
 
     sweep = series(steps, "sweep")
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    probes = max(sweep.values(), key=len, default=[])
+    if probes:
+        axes[0].plot(
+            [r["rate"] for r in probes],
+            [r["direct_latency_p50_ms"] for r in probes],
+            color="black",
+            marker="o",
+            label="direct (paired requests) p50",
+        )
     for label, rows in sweep.items():
         rates = [r["rate"] for r in rows]
         line = axes[0].plot(rates, [r["latency_p50_ms"] for r in rows], marker="o", label=f"{label} p50")[0]
@@ -110,28 +104,25 @@ def plot(steps: list[dict[str, Any]], path: Path) -> None:
             color=line.get_color(),
             label=f"{label} p99",
         )
-        if not label.startswith("direct"):
-            axes[1].plot(
-                rates,
-                [max(r.get("overhead_p99_ms", math.nan), 0.01) for r in rows],
-                marker="o",
-                color=line.get_color(),
-                label=f"{label} p99",
-            )
-            axes[1].plot(
-                rates,
-                [max(r.get("overhead_p50_ms", math.nan), 0.01) for r in rows],
-                ls=":",
-                color=line.get_color(),
-                label=f"{label} p50",
-            )
-            axes[2].plot(
-                rates, [r["cpu_ms_per_request"] for r in rows], marker="o", color=line.get_color(), label=label
-            )
+        axes[1].plot(
+            rates,
+            [max(r.get("overhead_p99_ms", math.nan), 0.01) for r in rows],
+            marker="o",
+            color=line.get_color(),
+            label=f"{label} p99",
+        )
+        axes[1].plot(
+            rates,
+            [max(r.get("overhead_p50_ms", math.nan), 0.01) for r in rows],
+            ls=":",
+            color=line.get_color(),
+            label=f"{label} p50",
+        )
+        axes[2].plot(rates, [r["cpu_ms_per_request"] for r in rows], marker="o", color=line.get_color(), label=label)
     axes[1].axhline(10, color="grey", lw=0.8, ls="--", label="10 ms (sustainable bound)")
     titles = (
         "latency vs offered rate (direct is the baseline)",
-        "gateway overhead over direct",
+        "gateway overhead (percentiles of paired differences)",
         "gateway CPU per request",
     )
     ylabels = ("latency (ms)", "overhead (ms)", "CPU ms / request")

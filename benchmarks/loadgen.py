@@ -172,26 +172,31 @@ async def _guarded(pool: _Pool, target: Target, index: int, sample: Sample, time
             sample.status = 0
 
 
-async def _schedule(
-    pool: _Pool, target: Target, rate: float, count: int, start_index: int, timeout_s: float
-) -> list[Sample]:
-    samples: list[Sample] = []
+Event = tuple[float, "_Pool", Target, int, Sample]  # due, pool, target, request index, its sample
+
+
+async def _fire(events: list[Event], timeout_s: float) -> None:
+    """Start each event's request at its due time (events sorted by due), then wait for all of them."""
     tasks: list[asyncio.Task[None]] = []
-    t0 = time.perf_counter() + 0.01
-    for i in range(count):
-        due = t0 + i / rate
+    for due, pool, target, index, sample in events:
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        sample = Sample(due=due)
-        samples.append(sample)
-        tasks.append(asyncio.create_task(_guarded(pool, target, start_index + i, sample, timeout_s)))
+        tasks.append(asyncio.create_task(_guarded(pool, target, index, sample, timeout_s)))
     if tasks:
         await asyncio.wait(tasks, timeout=timeout_s + 5)
     for task in tasks:
         task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _schedule(
+    pool: _Pool, target: Target, rate: float, count: int, start_index: int, timeout_s: float
+) -> list[Sample]:
+    t0 = time.perf_counter() + 0.01
+    samples = [Sample(due=t0 + i / rate) for i in range(count)]
+    await _fire([(s.due, pool, target, start_index + i, s) for i, s in enumerate(samples)], timeout_s)
     return samples
 
 
@@ -210,3 +215,83 @@ async def run_step(target: Target, step: Step) -> tuple[list[Sample], float, int
     done = [s.done_at for s in samples if s.status == 200]
     window = (max(done) - samples[0].due) if done else float("nan")
     return samples, window, warm + count
+
+
+@dataclass(frozen=True, slots=True)
+class Paired:
+    """A paired step's samples: ``gateway[i]`` and, for every ``stride``-th request, ``direct[i]`` (else None)."""
+
+    gateway: list[Sample]
+    direct: list[Sample | None]
+    window_s: float
+    sent: int
+
+
+def _paired_events(
+    pools: tuple[_Pool, _Pool], targets: tuple[Target, Target], rate: float, count: int, start: int, stride: int
+) -> tuple[list[Event], list[Sample], list[Sample | None]]:
+    """Request ``i`` through the gateway at ``t0 + i/rate``; every ``stride``-th also straight to the
+    simulator half an interval later, with the same body (the same index), so the two are a pair."""
+    t0 = time.perf_counter() + 0.05
+    events: list[Event] = []
+    gateway: list[Sample] = []
+    direct: list[Sample | None] = []
+    for i in range(count):
+        gateway.append(Sample(due=t0 + i / rate))
+        events.append((gateway[-1].due, pools[0], targets[0], start + i, gateway[-1]))
+        probe = Sample(due=t0 + (i + 0.5) / rate) if i % stride == 0 else None
+        direct.append(probe)
+        if probe is not None:
+            events.append((probe.due, pools[1], targets[1], start + i, probe))
+    return events, gateway, direct
+
+
+async def run_paired(gateway: Target, direct: Target, step: Step, stride: int = 1) -> Paired:
+    """Warm up, then run ``step`` through ``gateway`` with paired direct requests on the same schedule.
+
+    The gateway sees exactly ``step.rate``; the simulator ``rate * (1 + 1/stride)`` in all."""
+    pools = tuple(
+        _Pool(urlsplit(t.url).hostname or "127.0.0.1", urlsplit(t.url).port or 80, step.max_connections)
+        for t in (gateway, direct)
+    )
+    pair = (pools[0], pools[1])
+    try:
+        warm = max(1, min(int(step.rate * step.warmup_s), step.max_requests))
+        events, _, _ = _paired_events(pair, (gateway, direct), step.rate, warm, 0, stride)
+        await _fire(events, step.timeout_s)
+        count = max(1, min(int(step.rate * step.duration_s), step.max_requests))
+        events, through, probes = _paired_events(pair, (gateway, direct), step.rate, count, warm, stride)
+        await _fire(events, step.timeout_s)
+    finally:
+        for pool in pools:
+            pool.close()
+    done = [s.done_at for s in through if s.status == 200]
+    window = (max(done) - through[0].due) if done else float("nan")
+    return Paired(through, probes, window, warm + count)
+
+
+async def run_closed(
+    target: Target, connections: int, duration_s: float, warmup_s: float = 1.0
+) -> tuple[list[Sample], float]:
+    """Closed loop: ``connections`` clients, each sending its next request when the last one is answered,
+    for ``warmup_s`` (not kept) then ``duration_s``; latency from each request's send. Returns the
+    measured samples and the measured window in seconds."""
+    parts = urlsplit(target.url)
+    pool = _Pool(parts.hostname or "127.0.0.1", parts.port or 80, connections)
+    counter = iter(range(1 << 30))
+    samples: list[Sample] = []
+    start = time.perf_counter()
+    measure_from, end = start + warmup_s, start + warmup_s + duration_s
+
+    async def client() -> None:
+        while (now := time.perf_counter()) < end:
+            sample = Sample(due=now)
+            await _guarded(pool, target, next(counter), sample, 10.0)
+            if now >= measure_from:
+                samples.append(sample)
+
+    try:
+        await asyncio.gather(*(client() for _ in range(connections)))
+    finally:
+        pool.close()
+    return samples, max(time.perf_counter(), end) - measure_from

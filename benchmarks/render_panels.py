@@ -279,7 +279,7 @@ def main() -> None:
         config = _config(sim_url)
         with procs.gateway(config, Path(tmp)) as url:
             rows, scrapes = asyncio.run(_load(url, prompts, args))
-    targets = {name: float(p["frontier_share"]) for name, p in config["profiles"].items()}
+    targets = {name: float(config["profiles"][name]["frontier_share"]) for name in PHASES[:2]}  # the profiles sent to
     series = render(scrapes, args.phase_s, targets)
     summary = summarise(rows, scrapes[-1][1], targets)
     run_config = {**vars(args), "prompts": DATA.name, "gateway": "deploy/config/demo.yaml (memory cache)",

@@ -1,4 +1,5 @@
-"""Sections of ``benchmarks/README.md``, each built from one results JSON (see ``report.py``)."""
+"""Sections of ``benchmarks/README.md``, each built from one results JSON (see ``report.py``); the load
+sections are in ``report_load``, the targets and saturation in ``report_targets``."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import math
 from typing import Any
 
 from common import RESULTS  # type: ignore[import-not-found]
-
-TARGETS = {"overhead_p50_ms": 1.0, "overhead_p99_ms": 5.0, "ttft_p50_ms": 1.0, "rps_ratio": 10.0}
 
 
 def load(name: str) -> dict[str, Any] | None:
@@ -28,195 +27,9 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(r) + " |" for r in rows)]
 
 
-def _step(steps: list[dict[str, Any]], scenario: str, label: str, rate: float) -> dict[str, Any] | None:
-    return next((s for s in steps if s["scenario"] == scenario and s["label"] == label and s["rate"] == rate), None)
-
-
-def _meta(doc: dict[str, Any]) -> str:
+def meta(doc: dict[str, Any]) -> str:
     m = doc["machine"]
-    return f"git `{doc['git_sha'][:12]}`, config `{doc['config_hash']}`, {m['cpu']}, {m['cores']} cores, Python {m['python']}"
-
-
-def headline(doc: dict[str, Any]) -> list[str]:
-    res = doc["results"]
-    cap, steps = res["capacity"], res["steps"]
-    triage = "triage cheap (pinned)"
-    out = ["## Headline: Triage vs LiteLLM proxy", "", f"Measured in one run ({_meta(doc)}).", ""]
-    rows = []
-    for label, c in cap.items():
-        if label == "direct":
-            continue
-        sweep = [s for s in steps if s["scenario"] == "sweep" and s["label"] == label]
-        cpu = min((s["cpu_ms_per_request"] for s in sweep), default=float("nan"))
-        rss = max((s["rss_mb"] for s in sweep), default=float("nan"))
-        rows.append(
-            [
-                label,
-                f(c["sustainable_rps_p99_10ms"], 0),
-                f(c["sustainable_rps_p99_50ms"], 0),
-                f(c["saturation_rps"], 0),
-                f(c["max_rate_tried"], 0),
-                f(cpu, 2),
-                f(rss, 0),
-            ]
-        )
-    out += table(
-        [
-            "gateway",
-            "sustainable RPS (p99 ovh < 10 ms)",
-            "sustainable RPS (p99 ovh < 50 ms)",
-            "max achieved RPS",
-            "highest rate tried",
-            "CPU ms/request (best)",
-            "RSS MB (max)",
-        ],
-        rows,
-    )
-    lite = cap.get("litellm")
-    if lite and triage in cap:
-        t = cap[triage]
-        ratio10 = t["sustainable_rps_p99_10ms"] / lite["saturation_rps"] if lite["saturation_rps"] else float("nan")
-        ratio50 = (
-            t["sustainable_rps_p99_50ms"] / lite["sustainable_rps_p99_50ms"]
-            if lite["sustainable_rps_p99_50ms"]
-            else float("nan")
-        )
-        ratio_sat = t["saturation_rps"] / lite["saturation_rps"] if lite["saturation_rps"] else float("nan")
-        out += [
-            "",
-            f"- Triage (cheap) sustainable RPS at p99 overhead < 10 ms / LiteLLM's max achieved RPS: "
-            f"**{f(ratio10, 2)}x** (target >= {TARGETS['rps_ratio']:.0f}x).",
-            f"- Sustainable RPS at p99 overhead < 50 ms, Triage / LiteLLM: **{f(ratio50, 2)}x**.",
-            f"- Max achieved RPS, Triage / LiteLLM: **{f(ratio_sat, 2)}x** (Triage's is a lower bound when "
-            f"its sweep reached the highest rate without saturating).",
-        ]
-    return [*out, ""]
-
-
-def overhead_table(doc: dict[str, Any]) -> list[str]:
-    steps = doc["results"]["steps"]
-    labels = sorted((lab for lab in doc["results"]["capacity"] if lab != "direct"), key=lambda lab: lab == "litellm")
-    triage = "triage cheap (pinned)"
-    rates = sorted({s["rate"] for s in steps if s["scenario"] == "sweep"})
-    header = ["rate (RPS)", "direct p50 / p99 ms"] + [f"{lab}: overhead p50 / p99 ms" for lab in labels]
-    rows = []
-    for rate in rates:
-        direct = _step(steps, "sweep", "direct", rate)
-        row = [f(rate, 0), f"{f(direct['latency_p50_ms'], 2)} / {f(direct['latency_p99_ms'], 2)}" if direct else "–"]
-        for label in labels:
-            s = _step(steps, "sweep", label, rate)
-            row.append(
-                f"{f(s.get('overhead_p50_ms'), 2)} / {f(s.get('overhead_p99_ms'), 2)}"
-                + (f" ({s['error_rate']:.1%} err)" if s["errors"] else "")
-                if s
-                else ""
-            )
-        rows.append(row)
-    out = ["## Overhead by offered rate (sweep, real routing-dev prompts, non-streaming)", ""]
-    out += table(header, rows)
-    common_rates = [r for r in rates if _step(steps, "sweep", "litellm", r) and _step(steps, "sweep", triage, r)]
-    if common_rates:
-        out += ["", "Triage (cheap) / LiteLLM overhead ratios at the rates both ran:", ""]
-        ratio_rows = []
-        for rate in common_rates:
-            t, lite = _step(steps, "sweep", triage, rate), _step(steps, "sweep", "litellm", rate)
-            assert t and lite
-            ratio_rows.append(
-                [
-                    f(rate, 0),
-                    *(
-                        f(t[k] / lite[k], 3) if lite.get(k) else "–"
-                        for k in ("overhead_p50_ms", "overhead_p99_ms", "cpu_ms_per_request")
-                    ),
-                ]
-            )
-        out += table(["rate", "overhead p50 ratio", "overhead p99 ratio", "CPU/request ratio"], ratio_rows)
-    steps_all = doc["results"]["steps"]
-    repeated = sum("repeated_after_foreign_load" in st for st in steps_all)
-    worst = max((st.get("foreign_core_load", 0.0) for st in steps_all), default=0.0)
-    out += [
-        "",
-        f"{repeated} of {len(steps_all)} steps were repeated once because other processes kept more than 25% "
-        f"of the server's core busy (the disturbed results are kept under `noisy_steps` in load.json); the "
-        f"highest foreign load left in a kept step was {worst:.0%}.",
-    ]
-    return [*out, "", "![load sweep](results/load.png)", ""]
-
-
-def targets(doc: dict[str, Any]) -> list[str]:
-    steps = doc["results"]["steps"]
-    cheap = _step(steps, "sweep", "triage cheap (pinned)", 200.0)
-    auto = _step(steps, "sweep", "triage auto (heuristic)", 200.0)
-    stream = min(
-        (s for s in steps if s["scenario"] == "stream" and s["system"] == "triage"),
-        key=lambda s: s["rate"],
-        default=None,
-    )
-    rows = []
-    for name, s in (("cheap (relay only)", cheap), ("auto (with classification)", auto)):
-        if s:
-            rows.append([f"overhead p50 at 200 RPS, {name}", "<= 1 ms", f"{f(s.get('overhead_p50_ms'), 2)} ms"])
-            rows.append([f"overhead p99 at 200 RPS, {name}", "<= 5 ms", f"{f(s.get('overhead_p99_ms'), 2)} ms"])
-    if stream:
-        rows.append(
-            [
-                f"streaming TTFT overhead p50 ({stream['rate']:.0f} RPS)",
-                "<= 1 ms",
-                f"{f(stream.get('ttft_overhead_p50_ms'), 2)} ms",
-            ]
-        )
-    return ["## Targets", "", *table(["target", "goal", "measured"], rows), ""]
-
-
-def scenarios(doc: dict[str, Any]) -> list[str]:
-    steps = [s for s in doc["results"]["steps"] if s["scenario"] != "sweep" and s["system"] != "direct"]
-    rows = []
-    for s in steps:
-        extra = []
-        if "cache" in s:
-            extra.append("cache " + ", ".join(f"{k} {v}" for k, v in sorted(s["cache"].items())))
-        if s["errors"]:
-            extra.append("errors " + ", ".join(f"{k}: {v}" for k, v in s["error_statuses"].items()))
-        rows.append(
-            [
-                s["scenario"],
-                s["label"],
-                f(s["rate"], 0),
-                f(s["achieved_rps"], 0),
-                f"{f(s.get('overhead_p50_ms'), 2)} / {f(s.get('overhead_p99_ms'), 2)}",
-                f"{f(s.get('ttft_overhead_p50_ms'), 2)} / {f(s.get('ttft_overhead_p99_ms'), 2)}",
-                f"{s['error_rate']:.2%}",
-                f(s["cpu_ms_per_request"], 2),
-                f"{s.get('foreign_core_load', math.nan):.0%}",
-                "; ".join(extra),
-            ]
-        )
-    head = [
-        "scenario",
-        "system",
-        "rate",
-        "achieved",
-        "overhead p50 / p99 ms",
-        "TTFT overhead p50 / p99 ms",
-        "client errors",
-        "CPU ms/req",
-        "foreign load on its core",
-        "notes",
-    ]
-    direct_err = {
-        (s["scenario"], s["rate"]): s["error_rate"]
-        for s in doc["results"]["steps"]
-        if s["system"] == "direct" and s["scenario"] == "faults"
-    }
-    note = ", ".join(f"{r:.0f} RPS: {e:.1%}" for (_, r), e in sorted(direct_err.items()))
-    return [
-        "## Scenarios (each against a direct run at the same rate)",
-        "",
-        *table(head, rows),
-        "",
-        f"With 20% injected 500s, clients calling the simulator directly saw errors at {note}.",
-        "",
-    ]
+    return f"git `{doc['git_sha'][:12]}`{' (dirty)' if doc.get('dirty') else ''}, config `{doc['config_hash']}`, {m['cpu']}, {m['cores']} cores, Python {m['python']}"
 
 
 def profile(doc: dict[str, Any]) -> list[str]:
@@ -259,7 +72,7 @@ def quality(doc: dict[str, Any]) -> list[str]:
     return [
         "## Router quality on routing-dev",
         "",
-        f"{doc['config']['rows']} prompts; {_meta(doc)}; default "
+        f"{doc['config']['rows']} prompts; {meta(doc)}; default "
         f"router `{doc['config'].get('default_router')}`. Quality all-frontier "
         f"{res['quality_all_frontier']:.3f}, all-cheap {res['quality_all_cheap']:.3f}.",
         "",

@@ -25,6 +25,8 @@ from gateway.local import processes as procs
 
 LITELLM_VENV = Path(os.environ.get("LITELLM_PROXY_VENV", ROOT / ".venv-litellm-proxy"))
 LITELLM_KEY = "sk-bench"
+MASTER_KEY_ENV = "TRIAGE_MASTER_KEY"
+MASTER_KEY = "bench-master-key-not-secret"  # Triage's master key in these runs (loopback only)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PYSPY_HZ = 400
 
@@ -33,12 +35,13 @@ PYSPY_HZ = 400
 class Server:
     url: str
     pid: int
+    key: str | None = None  # the API key a client sends (Triage: one created through /admin/keys)
 
 
 NICE = -10  # as root: other jobs on this shared machine (test suites) preempt the benchmark less
 
 
-def pin(core: int) -> list[str]:
+def pin(core: int | str) -> list[str]:
     """``nice -n -10 taskset -c CORE`` (each part only where it works); both exec, so the PID is the server's."""
     prefix = ["nice", "-n", str(NICE)] if os.geteuid() == 0 and shutil.which("nice") else []
     return prefix + (["taskset", "-c", str(core)] if shutil.which("taskset") else [])
@@ -53,11 +56,17 @@ def prioritise_self(core: int) -> None:
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONUNBUFFERED": "1", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    return {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        MASTER_KEY_ENV: MASTER_KEY,
+    }
 
 
 @contextlib.contextmanager
 def _process(command: list[str], ready_url: str, log: Path, cwd: Path, timeout_s: float = 90) -> Iterator[int]:
+    """Run ``command`` with its output (the request log included) into ``log``, until it is ready."""
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=_env(), cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
         try:
@@ -75,8 +84,30 @@ def simulator(args: Sequence[str], directory: Path, core: int) -> Iterator[Serve
         yield Server(f"http://127.0.0.1:{port}/v1", pid)
 
 
+def create_key(url: str, name: str = "bench") -> str:
+    """A real API key through Triage's admin API (no limits: every profile and tier), as a client gets one."""
+    import httpx
+
+    response = httpx.post(
+        f"{url}/admin/keys", json={"name": name}, headers={"Authorization": f"Bearer {MASTER_KEY}"}, timeout=10
+    )
+    response.raise_for_status()
+    return str(response.json()["key"])
+
+
+def workers_flag() -> bool:
+    """Whether this checkout's ``triage serve`` takes ``--workers N``."""
+    out = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve", "--help"], cwd=ROOT, capture_output=True, text=True, env=_env()
+    )
+    return "--workers" in out.stdout
+
+
 @contextlib.contextmanager
-def triage(config: dict[str, Any], directory: Path, core: int) -> Iterator[Server]:
+def triage(config: dict[str, Any], directory: Path, core: int | str, workers: int = 1) -> Iterator[Server]:
+    """``triage serve`` on ``config`` pinned to ``core`` (a core, or a taskset list such as ``0,1``), with
+    ``--workers N`` whenever this checkout's ``serve`` takes it (its default is one per available CPU);
+    yields its URL, PID and, with ``auth.mode: keys``, a key created through ``/admin/keys``."""
     port = procs.free_port()
     path = directory / f"triage-{port}.yaml"
     path.write_text(yaml.safe_dump({**config, "listen": {"host": "127.0.0.1", "port": port}}))
@@ -92,9 +123,12 @@ def triage(config: dict[str, Any], directory: Path, core: int) -> Iterator[Serve
         "0",
         "--grace-s",
         "2",
+        *(["--workers", str(workers)] if workers > 1 or workers_flag() else []),
     ]
     with _process(command, f"http://127.0.0.1:{port}/readyz", directory / f"triage-{port}.log", ROOT) as pid:
-        yield Server(f"http://127.0.0.1:{port}", pid)
+        url = f"http://127.0.0.1:{port}"
+        keys = config.get("auth", {}).get("mode") == "keys"
+        yield Server(url, pid, create_key(url) if keys else None)
 
 
 def litellm_config(models: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -110,8 +144,10 @@ def litellm_available() -> bool:
 
 
 @contextlib.contextmanager
-def litellm_proxy(models: dict[str, dict[str, Any]], directory: Path, core: int) -> Iterator[Server]:
-    """``litellm --config FILE --port P --num_workers 1`` from its own venv, on loopback."""
+def litellm_proxy(
+    models: dict[str, dict[str, Any]], directory: Path, core: int | str, workers: int = 1
+) -> Iterator[Server]:
+    """``litellm --config FILE --port P --num_workers N`` from its own venv, on loopback, its default logging."""
     port = procs.free_port()
     path = directory / f"litellm-{port}.yaml"
     path.write_text(yaml.safe_dump(litellm_config(models)))
@@ -125,7 +161,7 @@ def litellm_proxy(models: dict[str, dict[str, Any]], directory: Path, core: int)
         "--port",
         str(port),
         "--num_workers",
-        "1",
+        str(workers),
     ]
     with _process(
         command,
@@ -134,7 +170,7 @@ def litellm_proxy(models: dict[str, dict[str, Any]], directory: Path, core: int)
         directory,
         timeout_s=180,
     ) as pid:
-        yield Server(f"http://127.0.0.1:{port}", pid)
+        yield Server(f"http://127.0.0.1:{port}", pid, LITELLM_KEY)
 
 
 def _tree(pid: int) -> list[int]:

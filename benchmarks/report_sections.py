@@ -137,7 +137,7 @@ def older(overhead: dict[str, Any] | None, cache: dict[str, Any] | None) -> list
         for transport, s in overhead["results"]["summary"].items():
             out.append(
                 f"- `overhead.py` ({transport}): {overhead['config']['requests']} sequential requests, "
-                f"overhead p50 {s['overhead_p50_ms']:.2f} ms, p99 {s['overhead_p99_ms']:.2f} ms."
+                f"overhead (paired, back to back) p50 {s['overhead_p50_ms']:.2f} ms, p99 {s['overhead_p99_ms']:.2f} ms."
             )
     if cache:
         for backend, data in cache["results"].items():

@@ -112,7 +112,7 @@ class Chaos:
 
 def _owner_or_none(port: int, slot: int) -> int | None:
     try:
-        return topo.slot_owner(port, slot)
+        return int(topo.slot_owner(port, slot))
     except RuntimeError:  # no primary serves the slot yet
         return None
 

@@ -144,6 +144,7 @@ def budgets(
 ) -> list[dict[str, Any]]:
     rows = []
     for spec in (k for k in keys if k.budget_usd):
+        limit = float(spec.budget_usd or 0.0)
         mine = [r for r in records if r.key == spec.name]
         during = [r for r in mine if window_out is not None and window_out[0] <= r.due <= window_out[1]]
         outside = [r for r in mine if r not in during]
@@ -153,13 +154,13 @@ def budgets(
         rows.append(
             {
                 "key": spec.name,
-                "limit_usd": spec.budget_usd,
-                "bound_usd": spec.budget_usd + replicas * max_cost,
+                "limit_usd": limit,
+                "bound_usd": limit + replicas * max_cost,
                 "max_request_usd": max_cost,
                 "client_spend_redis_up_usd": client_up,
                 "client_spend_redis_down_usd": client_down,
                 "gateway_spend_usd": spent.get(spec.name, math.nan),
-                "overshoot_usd": max(client_up + client_down, spent.get(spec.name, 0.0)) - spec.budget_usd,
+                "overshoot_usd": max(client_up + client_down, spent.get(spec.name, 0.0)) - limit,
                 "refused_budget_exceeded": sum(r.code == "budget_exceeded" for r in mine),
             }
         )

@@ -206,4 +206,4 @@ class Client:
         if price is None:
             return 0.0
         prompt, completion = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
-        return (prompt * price["input_per_mtok"] + completion * price["output_per_mtok"]) / 1e6
+        return float(prompt * price["input_per_mtok"] + completion * price["output_per_mtok"]) / 1e6

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from soak_chaos import Event  # type: ignore[import-not-found]
 from soak_checks import LOST  # type: ignore[import-not-found]
@@ -41,6 +42,17 @@ def plot(records: Sequence[Record], events: Sequence[Event], start: float, path:
         bottom.plot(xs, [100 * sum(map(test, row)) / len(row) for row in rows], label=label, color=color)
     bottom.set_ylabel("% of requests")
     bottom.set_xlabel("seconds since start")
+    _mark(top, bottom, events, start)
+    top.legend(loc="upper left", fontsize=8)
+    bottom.legend(loc="upper left", fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _mark(top: Any, bottom: Any, events: Sequence[Event], start: float) -> None:
+    """The chaos events: a dashed vertical line on both plots, named on the upper one."""
     for axis in (top, bottom):
         for event in events:
             axis.axvline(event.at - start, color="tab:purple", linestyle="--", linewidth=0.8)
@@ -55,9 +67,3 @@ def plot(records: Sequence[Record], events: Sequence[Event], start: float, path:
             ha="right",
             fontsize=7,
         )
-    top.legend(loc="upper left", fontsize=8)
-    bottom.legend(loc="upper left", fontsize=8)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

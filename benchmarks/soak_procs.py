@@ -97,10 +97,11 @@ def haproxy_config(port: int, replicas: list[Replica]) -> str:
       re-sending either cannot charge twice. Not ``empty-response``, ``response-timeout`` or
       ``502``/``504``: those may follow an upstream call (a replica killed mid-request, an
       upstream failure the gateway already retried), so they reach the client.
-    - One log line per request (``soak-req <x-request-id> <server> <status> <termination state>``):
-      when a replica dies under a request sent on a reused connection, HAProxy closes the
-      client's connection without an answer (as a keep-alive server would), so only its
-      log says which replica that request had reached.
+    - ``http-reuse never``: a fresh server connection per request (cheap on loopback or a LAN).
+    - One log line per request (``soak-req <x-request-id> <server> <status> <termination state>
+      ...``), so a request without ``X-Backend`` can still be attributed. For a request in
+      flight on a SIGKILLed replica HAProxy 2.6 closed the client's connection with neither
+      an answer nor a log line; ``soak_checks.in_flight`` attributes those by time.
     - ``X-Backend`` on every response, HAProxy's own errors included (``http-after-response``),
       so the client can attribute each answer (and each 502 of a killed replica) to a replica.
     """

@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: install install-test redis prometheus chromium demo serve test test-fast test-clients lint bench clean
+.PHONY: install install-test redis prometheus chromium haproxy demo serve test test-fast test-clients lint bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ prometheus:  ## make sure prometheus and promtool exist (Debian's package), for 
 	  { echo "prometheus/promtool missing: apt-get install prometheus" >&2; exit 1; }
 	@promtool --version 2>&1 | head -1
 
+haproxy:  ## make sure Debian's haproxy exists, for the soak test
+	@command -v haproxy >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy >/dev/null); } || \
+	  { echo "haproxy missing: apt-get install haproxy" >&2; exit 1; }
+	@haproxy -v 2>&1 | head -1
+
 chromium:  ## make sure Debian's chromium exists, for the status page's browser test
 	@command -v chromium >/dev/null 2>&1 || \
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
@@ -54,7 +61,7 @@ demo: $(VENV)/.installed  ## start the simulator and the gateway, route sample p
 serve: $(VENV)/.installed  ## the gateway alone on the demo config (start `triage simulate` yourself)
 	$(BIN)/triage serve
 
-test: install-test redis prometheus chromium  ## the whole suite against real processes, a real Redis, Prometheus and Chromium
+test: install-test redis prometheus chromium haproxy  ## the whole suite against real processes, a real Redis, Prometheus and Chromium
 	$(BIN)/pytest -q
 
 test-fast: $(VENV)/.installed-test  ## the tests that start no process and load no model weights (~20 s; no install work when nothing changed)
@@ -85,6 +92,11 @@ lint: install-test  ## ruff, mypy --strict and the import contracts
 
 bench: install-test redis  ## every benchmark (~25 min; refuses a dirty tree unless BENCH_ALLOW_DIRTY=1), then benchmarks/README.md
 	BIN=$(BIN) bash benchmarks/run_all.sh
+
+SOAK_ARGS ?=
+
+soak: install-test redis haproxy  ## the soak test with chaos (~11 min; not in `make test`): SOAK_ARGS='--seconds 75' for a smoke run
+	$(BIN)/python benchmarks/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) $(CLIENTS_VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

@@ -34,6 +34,7 @@ directory (`.venv/bin/python benchmarks/<name>.py --help`).
 | `faults.py`, `router_latency.py`, `render_panels.py` | requests lost under injected faults and the breaker's reaction; router latency per router; the dashboard's panels from a recorded run | `faults.json`, `router_latency.{json,png}`, `panels*.{json,png}` |
 | `router_quality.py` | every registered router on routing-dev: APGR, CPT, share for 95% quality | `quality.json`, `quality.png` |
 | `cost_report.py` | routing-dev prompts through the gateway, priced as gpt-4o vs a self-hosted 8B model, per profile | `cost.json`, `cost.png` |
+| `soak.py` (`make soak`, not in `make bench`) | 10 minutes of chaos: three gateways behind HAProxy on a Redis Cluster, a faulty upstream, an open-loop client; lost requests, rate-limit and budget accuracy, metric agreement, p99 per phase (see "Soak" below and the README's "Soak test") | `soak.json`, `soak.png` |
 
 ## Method
 
@@ -69,6 +70,18 @@ directory (`.venv/bin/python benchmarks/<name>.py --help`).
   classification), profile `auto` (heuristic router) and profile `default` (the registry's
   `DEFAULT_ROUTER`). LiteLLM proxy 1.106.2 with the same simulated models (`openai/sim-cheap`,
   `openai/sim-frontier`), default routing, no database, `LITELLM_LOCAL_MODEL_COST_MAP=True`.
+- **Soak.** `soak.py` (modules `soak_*.py`) runs three `triage serve` replicas sharing a Redis
+  Cluster (3 primaries, 3 replicas, `cluster-node-timeout` 1 s) behind HAProxy 2.6 (health
+  checks `GET /readyz` every 500 ms, `fall 2 rise 2`; `retry-on conn-failure 503`, `retries 3`,
+  `option redispatch 1`, `http-reuse never`), against the simulator with 2% 500s, 1% 503s and
+  1% mid-stream resets. The client sends 50 RPS open loop, a third streamed, over six keys (an
+  open one, rpm 20 and 40, tpm 1500, a $0.004 frontier budget, a $0.002 auto budget), and
+  records each request's due time, latency, status, error shape, replica (HAProxy's `X-Backend`
+  header or its log) and cost. At 14% of the run one gateway is SIGKILLed (restarted at 22%),
+  at 34% another is SIGTERMed (it drains; restarted at 44%), at 56% the Redis primary holding a
+  budget counter is killed. Each replica's `/metrics` is scraped directly every 2 s; the
+  increase of `triage_requests_total` is reset-aware (a new `_created` timestamp or a drop
+  starts a new generation). The machine is shared, so latency is noisy; the checks are not.
 """
 
 

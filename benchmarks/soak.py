@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import provenance  # type: ignore[import-not-found]
 import soak_checks as checks  # type: ignore[import-not-found]
 from soak_chaos import SCHEDULE, Chaos  # type: ignore[import-not-found]
 from soak_client import Client, KeySpec, Plan, Record  # type: ignore[import-not-found]
@@ -46,7 +47,7 @@ from soak_setup import (  # type: ignore[import-not-found]
     spent,
 )
 
-from common import RESULTS, git_sha, machine  # type: ignore[import-not-found]
+from common import RESULTS, machine  # type: ignore[import-not-found]
 
 from gateway.local import processes as procs
 from gateway.local import redis_topologies as topo
@@ -218,9 +219,11 @@ def main() -> int:
         raw = run(seconds, args.rate, tmp)
     config_text = haproxy_config(0, [])
     results, failures = analyse(raw)
+    commit, dirty = provenance.current()
     document = {
         "benchmark": "soak",
-        "git_sha": git_sha(),
+        "git_sha": commit,
+        "dirty": dirty,
         "machine": machine(),
         "config": {
             "seconds": seconds,

@@ -55,7 +55,8 @@ class Replica:
         """Start ``triage serve`` on this replica's port and wait until ``/readyz`` answers 200."""
         path = self.directory / f"triage-{self.name}.yaml"
         path.write_text(yaml.safe_dump({**self.config, "listen": {"host": "127.0.0.1", "port": self.port}}))
-        command = [sys.executable, "-m", "gateway", "serve", "--config", str(path)]
+        # one process per replica (``--workers 1``): a SIGKILL takes the replica and all it served at once
+        command = [sys.executable, "-m", "gateway", "serve", "--config", str(path), "--workers", "1"]
         command += ["--drain-delay-s", str(DRAIN_DELAY_S), "--grace-s", str(GRACE_S)]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(

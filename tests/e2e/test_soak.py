@@ -26,9 +26,9 @@ def test_the_compressed_soak_holds_every_property(tmp_path: Path) -> None:
     command += ["--out", str(tmp_path)]
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     assert (tmp_path / "soak.png").stat().st_size > 10_000
     results = json.loads((tmp_path / "soak.json").read_text())["results"]
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     assert [e["event"] for e in results["events"]][:5] == ["sigkill", "restart", "ready", "sigterm", "exited"]
     assert {"kill_redis_primary", "failover", "redis_ok"} <= {e["event"] for e in results["events"]}
     assert results["lost"] == 0, results["lost_examples"]

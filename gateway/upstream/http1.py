@@ -326,20 +326,17 @@ class Exchange:
         client = self._client
         await client._slots.acquire()
         try:
-            for _ in range(2):
-                connection, reused = await client._checkout(self._origin, self._connect_s)
-                self._connection = connection
-                connection.send(self._data)
-                try:
-                    while connection.status == 0:
-                        await connection.wait(self._read_s)
-                except Disconnected:
-                    if reused and not connection.received:
-                        connection.close()
-                        continue  # the server had closed the idle connection: once more, on a new one
+            connection, reused = await client._checkout(self._origin, self._connect_s)
+            try:
+                await self._begin(connection)
+            except Disconnected:
+                if not reused or connection.received:
                     raise
-                return Response(connection, self._read_s)
-            raise Disconnected("the connection closed before the answer began")  # unreachable in practice
+                # the server had closed the idle connection: once more, on a new one
+                connection.close()
+                await self._begin(await client._connect(self._origin, self._connect_s))
+            assert self._connection is not None
+            return Response(self._connection, self._read_s)
         except BaseException:
             self._release(keep=False)
             raise
@@ -347,16 +344,21 @@ class Exchange:
     async def __aexit__(self, *exc: object) -> None:
         self._release(keep=exc[0] is None)
 
+    async def _begin(self, connection: _Connection) -> None:
+        """Send the request on ``connection`` and wait for the answer's status and headers."""
+        self._connection = connection
+        connection.send(self._data)
+        while connection.status == 0:
+            await connection.wait(self._read_s)
+
     def _release(self, keep: bool) -> None:
+        """Give the connection back (or close it) and free the slot; once per exchange."""
         connection, self._connection = self._connection, None
-        if connection is not None:
-            if keep:
-                self._client._checkin(self._origin, connection)
-            else:
-                connection.close()
-            self._client._slots.release()
-        elif not keep:
-            self._client._slots.release()
+        if connection is not None and keep:
+            self._client._checkin(self._origin, connection)
+        elif connection is not None:
+            connection.close()
+        self._client._slots.release()
 
 
 def _close_if_parked(connection: _Connection) -> None:

@@ -113,6 +113,25 @@ async def test_a_pooled_connection_the_server_closed_is_replaced_once(serve: Sta
     await client.aclose()
 
 
+async def test_after_a_stale_pooled_connection_the_retry_takes_a_new_one(serve: Start) -> None:
+    def make(server: Server) -> Handler:
+        async def one_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await server.read(reader)
+            await asyncio.sleep(0.05)  # both requests are in flight: two connections get pooled
+            writer.write(OK)
+            await writer.drain()
+
+        return one_then_close
+
+    server = await serve(make)
+    client = HttpClient()
+    assert await asyncio.gather(_post(client, server.base), _post(client, server.base)) == [(200, b'{"ok":true}')] * 2
+    await asyncio.sleep(0.05)  # the server has closed both pooled connections
+    assert await _post(client, server.base) == (200, b'{"ok":true}')
+    assert server.connections == 3 and len(server.requests) == 3
+    await client.aclose()
+
+
 async def test_chunked_streams_arrive_in_pieces_and_gzip_is_inflated(serve: Start) -> None:
     packed = gzip.compress(b'{"zipped":1}')
     answers = [

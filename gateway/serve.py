@@ -78,16 +78,16 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def _check(self) -> None:
-        since = self._headers_since
-        now = self.loop.time()
+        since, now = self._headers_since, self.loop.time()
         if since is not None and now - since >= self.header_timeout_s:
-            self._header_timer = None
             if self.cycle is None or not self.cycle.response_started:
                 log.info("closing a connection whose request headers took over %.0fs", self.header_timeout_s)
+                self._header_timer = None
                 self.transport.close()
                 return
-        due = (since if since is not None and now - since < self.header_timeout_s else now) + self.header_timeout_s
-        self._header_timer = self.loop.call_at(due, self._check)
+            since = None  # a request pipelined behind a response still being sent: look again later
+        start = now if since is None else since
+        self._header_timer = self.loop.call_at(start + self.header_timeout_s, self._check)
 
 
 def with_header_timeout(seconds: float) -> type[HeaderTimeoutProtocol]:

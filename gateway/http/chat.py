@@ -18,6 +18,7 @@ def _parse(raw: dict[str, Any], settings: Settings) -> Parsed:
     return Parsed(chat_view(raw), raw, raw)
 
 
+PATH = "/v1/chat/completions"  # served by the hot path (gateway/http/hot.py); declared here for the OpenAPI document
 CHAT = Surface("chat", _parse)
 
 
@@ -40,6 +41,6 @@ def openapi_operation(component: str) -> dict[str, Any]:
     }
 
 
-@chat_api.post("/v1/chat/completions", openapi_extra=openapi_operation("ChatCompletionRequest"))
+@chat_api.post(PATH, openapi_extra=openapi_operation("ChatCompletionRequest"))
 async def chat_completions(request: Request, runtime: Serving) -> Response:
     return await serve(request, runtime, CHAT)

@@ -53,9 +53,10 @@ def _parse(raw: dict[str, Any], settings: Settings) -> Parsed:
     return Parsed(chat_view(view), view, raw, upstream=raw)
 
 
+PATH = "/v1/completions"  # served by the hot path (gateway/http/hot.py); declared here for the OpenAPI document
 COMPLETIONS = Surface("completions", _parse)
 
 
-@completions_api.post("/v1/completions", openapi_extra=openapi_operation("CompletionRequest"))
+@completions_api.post(PATH, openapi_extra=openapi_operation("CompletionRequest"))
 async def completions(request: Request, runtime: Serving) -> Response:
     return await serve(request, runtime, COMPLETIONS)

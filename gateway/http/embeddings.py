@@ -52,9 +52,10 @@ def _parse(raw: dict[str, Any], settings: Settings) -> Parsed:
     return Parsed(chat_view(view), view, raw, upstream=raw)
 
 
+PATH = "/v1/embeddings"  # served by the hot path (gateway/http/hot.py); declared here for the OpenAPI document
 EMBEDDINGS = Surface("embeddings", _parse)
 
 
-@embeddings_api.post("/v1/embeddings", openapi_extra=openapi_operation("EmbeddingRequest"))
+@embeddings_api.post(PATH, openapi_extra=openapi_operation("EmbeddingRequest"))
 async def embeddings(request: Request, runtime: Serving) -> Response:
     return await serve(request, runtime, EMBEDDINGS)

@@ -24,11 +24,11 @@ from gateway.protocol.errors import render_error
 
 SURFACES: Mapping[str, Surface] = MappingProxyType(
     {
-        "/v1/chat/completions": chat.CHAT,
-        "/v1/responses": responses.RESPONSES,
-        "/v1/messages": messages.MESSAGES,
-        "/v1/completions": completions.COMPLETIONS,
-        "/v1/embeddings": embeddings.EMBEDDINGS,
+        chat.PATH: chat.CHAT,
+        responses.PATH: responses.RESPONSES,
+        messages.PATH: messages.MESSAGES,
+        completions.PATH: completions.COMPLETIONS,
+        embeddings.PATH: embeddings.EMBEDDINGS,
     }
 )
 

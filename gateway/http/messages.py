@@ -41,9 +41,10 @@ def _error(exc: GatewayError) -> Response:
     return Response(orjson.dumps(body), status_code=exc.status, headers=exc.headers, media_type="application/json")
 
 
+PATH = "/v1/messages"  # served by the hot path (gateway/http/hot.py); declared here for the OpenAPI document
 MESSAGES = Surface("messages", _parse, _body, anthropic_stream.stream_events, _error)
 
 
-@messages_api.post("/v1/messages", openapi_extra=openapi_operation("MessagesRequest"))
+@messages_api.post(PATH, openapi_extra=openapi_operation("MessagesRequest"))
 async def messages(request: Request, runtime: Serving) -> Response:
     return await serve(request, runtime, MESSAGES)

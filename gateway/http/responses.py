@@ -38,9 +38,10 @@ def _body(body: bytes, original: Mapping[str, Any]) -> bytes:
     return orjson.dumps(responses_api.response_body(orjson.loads(body), original))
 
 
+PATH = "/v1/responses"  # served by the hot path (gateway/http/hot.py); declared here for the OpenAPI document
 RESPONSES = Surface("responses", _parse, _body, responses_stream.stream_events, native_events=passthrough)
 
 
-@responses_api_.post("/v1/responses", openapi_extra=openapi_operation("ResponseRequest"))
+@responses_api_.post(PATH, openapi_extra=openapi_operation("ResponseRequest"))
 async def responses(request: Request, runtime: Serving) -> Response:
     return await serve(request, runtime, RESPONSES)

@@ -2,8 +2,9 @@
 
 A tier's ``price`` in the config overrides litellm's bundled cost map; without it
 the tier's model is looked up in that map once, at start-up (``request.model_map``:
-litellm itself is imported only for tiers of other providers than OpenAI's). A model the map does not know and no ``price`` is a config error: a
-gateway that cannot price a call cannot be honest about cost.
+litellm itself is imported only for tiers of other providers than OpenAI's). A model
+the map does not know and no ``price`` is a config error: a gateway that cannot price
+a call cannot be honest about cost.
 """
 
 from __future__ import annotations
